@@ -1,0 +1,610 @@
+import type { Rng } from '../../common/rng.js';
+import { shuffleInPlace } from '../../common/rng.js';
+import { testBit } from './columns.js';
+import type { PlacementEngine } from './engine.js';
+import { PlacementBadQueryError, PlacementInvalidError } from './errors.js';
+import type { InventoryColumn } from './inventory-table.js';
+import { NO_PROVIDER } from './provider-table.js';
+import type { Resources } from './types.js';
+
+/** One request group: the unsuffixed one has `suffix: ''`. */
+export interface RequestGroup {
+  suffix: string;
+  resources?: Resources;
+  /** All of these any-of lists must be met (`required=A,B` is [[A],[B]]; `in:A,B` is [[A,B]]). */
+  required?: readonly (readonly string[])[];
+  forbidden?: readonly string[];
+  /** All of these any-of lists of aggregate uuids must be met. */
+  memberOf?: readonly (readonly string[])[];
+  forbiddenAggregates?: readonly string[];
+  inTree?: string;
+}
+
+export interface CandidateQuery {
+  groups: readonly RequestGroup[];
+  /** Required when more than one suffixed group is given. */
+  groupPolicy?: 'none' | 'isolate';
+  limit?: number;
+  rootRequired?: readonly string[];
+  rootForbidden?: readonly string[];
+  /** Lists of suffixes whose providers must share a subtree. */
+  sameSubtree?: readonly (readonly string[])[];
+  /** Seeded random order (Placement's randomize_allocation_candidates); deterministic when absent. */
+  rng?: Rng;
+}
+
+export interface AllocationRequest {
+  allocations: Record<string, { resources: Resources }>;
+  /** Suffix → providers that satisfied that group ('' is the unsuffixed group). */
+  mappings: Record<string, string[]>;
+}
+
+export interface ProviderSummary {
+  resources: Record<string, { capacity: number; used: number }>;
+  traits: string[];
+  parentProviderUuid: string | null;
+  rootProviderUuid: string;
+}
+
+export interface CandidateResult {
+  allocationRequests: AllocationRequest[];
+  providerSummaries: Record<string, ProviderSummary>;
+}
+
+const SHARES_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
+const SUFFIX = /^[a-zA-Z0-9_-]{1,64}$/;
+const EMPTY: CandidateResult = Object.freeze({ allocationRequests: [], providerSummaries: {} }) as CandidateResult;
+
+/** A group with names resolved to ids and its eligible providers found. */
+interface Group {
+  suffix: string;
+  granular: boolean;
+  rcs: number[];
+  amounts: number[];
+  cols: InventoryColumn[];
+  required: number[][];
+  forbidden: number[];
+  memberOf: number[][];
+  forbiddenAggs: number[];
+  inTreeRoot: number;
+  /** Unsuffixed: one eligible list per resource class; granular: one list. */
+  eligible: Uint8Array[];
+  lists: number[][];
+  /** First requirement bit of this group in the anchor mask. */
+  bit: number;
+}
+
+/**
+ * GET /allocation_candidates over the engine's state, with Placement's 1.39 semantics: the
+ * unsuffixed group may spread its resource classes over one tree and the sharing providers
+ * anchored to it; each suffixed group is met by one provider; groups of a candidate share an
+ * anchor tree. See README's placement section for the rules in full.
+ */
+export function findAllocationCandidates(engine: PlacementEngine, query: CandidateQuery): CandidateResult {
+  const ctx = new QueryContext(engine, query);
+  return ctx.run();
+}
+
+class QueryContext {
+  private readonly p: PlacementEngine['providers'];
+  private readonly groups: Group[] = [];
+  private readonly sharing = new Set<number>();
+  private readonly anchorsOfSharing = new Map<number, number[]>();
+  /** Anchor root → sharing providers (outside its tree) that may serve it. */
+  private readonly sharedInto = new Map<number, number[]>();
+  private rootRequired: number[] = [];
+  private rootForbidden: number[] = [];
+  private sameSubtree: number[][] = [];
+  private isolate = false;
+  private empty = false;
+
+  constructor(
+    private readonly engine: PlacementEngine,
+    private readonly query: CandidateQuery,
+  ) {
+    this.p = engine.providers;
+    this.resolve();
+  }
+
+  // -------------------------------------------------------------- resolving the query
+
+  private resolve(): void {
+    const { engine, query } = this;
+    if (query.groups === undefined || query.groups.length === 0) {
+      throw new PlacementBadQueryError('At least one request group (resources) is required.');
+    }
+    const suffixes = new Set<string>();
+    for (const g of query.groups) {
+      if (g.suffix !== '' && !SUFFIX.test(g.suffix)) throw new PlacementBadQueryError(`Invalid request group suffix ${JSON.stringify(g.suffix)}.`);
+      if (suffixes.has(g.suffix)) throw new PlacementBadQueryError(`Request group suffix ${JSON.stringify(g.suffix)} given twice.`);
+      suffixes.add(g.suffix);
+    }
+    const sameSubtree = (query.sameSubtree ?? []).map((list) => {
+      if (list.length === 0) throw new PlacementBadQueryError('same_subtree needs at least one suffix.');
+      return list.map((s) => {
+        if (s === '') throw new PlacementBadQueryError('same_subtree cannot name the unsuffixed group.');
+        if (!suffixes.has(s)) throw new PlacementBadQueryError(`same_subtree names ${JSON.stringify(s)}, which is not a request group suffix.`);
+        return s;
+      });
+    });
+    const inSameSubtree = new Set(sameSubtree.flat());
+    const granularCount = query.groups.filter((g) => g.suffix !== '').length;
+    if (granularCount > 1 && query.groupPolicy === undefined) {
+      throw new PlacementBadQueryError('The group_policy parameter is required when specifying more than one "resources{N}" parameter.');
+    }
+    if (query.groupPolicy !== undefined && query.groupPolicy !== 'none' && query.groupPolicy !== 'isolate') {
+      throw new PlacementBadQueryError('group_policy must be "none" or "isolate".');
+    }
+    this.isolate = query.groupPolicy === 'isolate';
+    if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) {
+      throw new PlacementBadQueryError('limit must be a positive integer.');
+    }
+    let anyResources = false;
+    for (const g of query.groups) {
+      const entries = Object.entries(g.resources ?? {});
+      if (entries.length === 0) {
+        if (g.suffix === '') throw new PlacementBadQueryError('The unsuffixed request group needs resources.');
+        if (!inSameSubtree.has(g.suffix)) {
+          throw new PlacementBadQueryError(`Resourceless suffixed group request should be specified in same_subtree query param: ${g.suffix}.`);
+        }
+      } else anyResources = true;
+      const rcs: number[] = [];
+      const amounts: number[] = [];
+      for (const [name, amount] of entries) {
+        const rc = engine.resourceClasses.id(name);
+        if (rc === undefined) throw new PlacementInvalidError(`Invalid resource class in resources parameter: ${name}.`);
+        if (!Number.isInteger(amount) || amount < 1) throw new PlacementBadQueryError(`Resource amounts must be positive integers: ${name}.`);
+        rcs.push(rc);
+        amounts.push(amount);
+      }
+      const trait = (name: string): number => {
+        const t = engine.traits.id(name);
+        if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${name}.`);
+        return t;
+      };
+      const required = (g.required ?? []).map((anyOf) => anyOf.map(trait));
+      const forbidden = (g.forbidden ?? []).map(trait);
+      for (const anyOf of required) {
+        if (anyOf.length > 0 && anyOf.every((t) => forbidden.includes(t))) {
+          throw new PlacementBadQueryError(`Conflicting required and forbidden traits in group ${JSON.stringify(g.suffix)}.`);
+        }
+      }
+      let inTreeRoot = NO_PROVIDER;
+      if (g.inTree !== undefined) {
+        const s = this.p.slotOf(g.inTree);
+        if (s === undefined) this.empty = true;
+        else inTreeRoot = this.p.root[s] as number;
+      }
+      const memberOf = (g.memberOf ?? []).map((anyOf) => anyOf.map((u) => this.p.aggregateIds.get(u) ?? -1));
+      // An any-of list of aggregates nobody is in can match nothing.
+      if (memberOf.some((anyOf) => anyOf.every((a) => a < 0 || (this.p.aggregateMembers[a]?.size ?? 0) === 0))) this.empty = true;
+      this.groups.push({
+        suffix: g.suffix,
+        granular: g.suffix !== '',
+        rcs,
+        amounts,
+        cols: [],
+        required,
+        forbidden,
+        memberOf,
+        forbiddenAggs: (g.forbiddenAggregates ?? []).map((u) => this.p.aggregateIds.get(u) ?? -1).filter((a) => a >= 0),
+        inTreeRoot,
+        eligible: [],
+        lists: [],
+        bit: 0,
+      });
+    }
+    if (!anyResources) throw new PlacementBadQueryError('At least one request group must ask for resources.');
+    this.sameSubtree = sameSubtree.map((list) => list.map((s) => this.groups.findIndex((g) => g.suffix === s)));
+    this.rootRequired = (query.rootRequired ?? []).map((n) => {
+      const t = engine.traits.id(n);
+      if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${n}.`);
+      return t;
+    });
+    this.rootForbidden = (query.rootForbidden ?? []).map((n) => {
+      const t = engine.traits.id(n);
+      if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${n}.`);
+      return t;
+    });
+    if (this.rootRequired.some((t) => this.rootForbidden.includes(t))) {
+      throw new PlacementBadQueryError('root_required has a trait both required and forbidden.');
+    }
+  }
+
+  // -------------------------------------------------------------- per-provider filters
+
+  private memberOfAll(slot: number, clauses: number[][]): boolean {
+    for (const anyOf of clauses) {
+      let ok = false;
+      for (const a of anyOf) if (a >= 0 && this.p.inAggregate(slot, a)) ok = true;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  private inAny(slot: number, aggs: number[]): boolean {
+    for (const a of aggs) if (this.p.inAggregate(slot, a)) return true;
+    return false;
+  }
+
+  private hasAnyTrait(slot: number, traits: number[]): boolean {
+    for (const t of traits) if (this.p.hasTrait(slot, t)) return true;
+    return false;
+  }
+
+  /** Aggregate and tree rules that do not depend on the resource class. */
+  private placeOk(g: Group, slot: number): boolean {
+    const p = this.p;
+    const root = p.root[slot] as number;
+    if (g.inTreeRoot !== NO_PROVIDER && root !== g.inTreeRoot) return false;
+    if (g.granular || this.sharing.has(slot)) {
+      // A suffixed group's provider, and a sharing provider, must be in the aggregates itself.
+      return this.memberOfAll(slot, g.memberOf) && !this.inAny(slot, g.forbiddenAggs);
+    }
+    // In the unsuffixed group an aggregate on the root spans the whole tree.
+    if (g.memberOf.length > 0 && !this.memberOfAll(slot, g.memberOf) && !this.memberOfAll(root, g.memberOf)) return false;
+    return !(g.forbiddenAggs.length > 0 && (this.inAny(slot, g.forbiddenAggs) || this.inAny(root, g.forbiddenAggs)));
+  }
+
+  private traitsOk(g: Group, slot: number): boolean {
+    if (this.hasAnyTrait(slot, g.forbidden)) return false;
+    if (!g.granular) return true; // the unsuffixed group checks required traits per candidate
+    for (const anyOf of g.required) if (!this.hasAnyTrait(slot, anyOf)) return false;
+    return true;
+  }
+
+  private findEligible(): void {
+    const p = this.p;
+    const shares = this.engine.traits.id(SHARES_TRAIT);
+    const shareBits = shares === undefined ? undefined : p.traitBits[shares];
+    if (shareBits !== undefined) {
+      for (let w = 0; w < shareBits.length; w++) {
+        let word = shareBits[w] as number;
+        while (word !== 0) {
+          const b = 31 - Math.clz32(word & -word);
+          word &= word - 1;
+          const slot = w * 32 + b;
+          if (p.alive(slot)) this.sharing.add(slot);
+        }
+      }
+    }
+    const slots = p.slots;
+    for (const g of this.groups) {
+      for (const rc of g.rcs) {
+        const col = this.engine.inventories.column(rc);
+        if (col === undefined) {
+          this.empty = true;
+          return;
+        }
+        g.cols.push(col);
+      }
+      if (!g.granular) {
+        for (let k = 0; k < g.rcs.length; k++) {
+          const col = g.cols[k] as InventoryColumn;
+          const amount = g.amounts[k] as number;
+          const mark = new Uint8Array(slots);
+          const list: number[] = [];
+          for (let s = 0; s < slots; s++) {
+            if (col.has[s] === 1 && col.fits(s, amount) && this.traitsOk(g, s) && this.placeOk(g, s)) {
+              mark[s] = 1;
+              list.push(s);
+            }
+          }
+          if (list.length === 0) this.empty = true;
+          g.eligible.push(mark);
+          g.lists.push(list);
+        }
+      } else {
+        const mark = new Uint8Array(slots);
+        const list: number[] = [];
+        const first = g.cols[0];
+        for (let s = 0; s < slots; s++) {
+          if (first !== undefined ? first.has[s] !== 1 : !p.alive(s)) continue;
+          let fits = true;
+          for (let k = 0; k < g.cols.length && fits; k++) fits = (g.cols[k] as InventoryColumn).fits(s, g.amounts[k] as number);
+          if (fits && this.traitsOk(g, s) && this.placeOk(g, s)) {
+            mark[s] = 1;
+            list.push(s);
+          }
+        }
+        if (list.length === 0) this.empty = true;
+        g.eligible.push(mark);
+        g.lists.push(list);
+      }
+    }
+  }
+
+  private anchorsOf(sharingSlot: number): number[] {
+    let anchors = this.anchorsOfSharing.get(sharingSlot);
+    if (anchors === undefined) {
+      const set = new Set<number>([this.p.root[sharingSlot] as number]);
+      for (const a of this.p.aggregates[sharingSlot] ?? []) {
+        for (const m of this.p.aggregateMembers[a] as Set<number>) set.add(this.p.root[m] as number);
+      }
+      anchors = [...set];
+      this.anchorsOfSharing.set(sharingSlot, anchors);
+      const own = this.p.root[sharingSlot] as number;
+      for (const anchor of anchors) {
+        if (anchor === own) continue;
+        let list = this.sharedInto.get(anchor);
+        if (list === undefined) {
+          list = [];
+          this.sharedInto.set(anchor, list);
+        }
+        list.push(sharingSlot);
+      }
+    }
+    return anchors;
+  }
+
+  /** Roots whose tree (with its anchored sharing providers) can meet every group, ascending. */
+  private findAnchors(): number[] {
+    let bits = 0;
+    for (const g of this.groups) {
+      g.bit = bits;
+      bits += g.lists.length;
+    }
+    const words = (bits + 31) >>> 5;
+    const mask = new Uint32Array(this.p.slots * words);
+    const touched: number[] = [];
+    const mark = (root: number, bit: number): void => {
+      const base = root * words;
+      let fresh = true;
+      for (let w = 0; w < words; w++) if (mask[base + w] !== 0) fresh = false;
+      if (fresh) touched.push(root);
+      mask[base + (bit >>> 5)] = (mask[base + (bit >>> 5)] as number) | (1 << (bit & 31));
+    };
+    for (const g of this.groups) {
+      for (let k = 0; k < g.lists.length; k++) {
+        const bit = g.bit + k;
+        for (const s of g.lists[k] as number[]) {
+          if (this.sharing.has(s)) for (const anchor of this.anchorsOf(s)) mark(anchor, bit);
+          else mark(this.p.root[s] as number, bit);
+        }
+      }
+    }
+    const full = (w: number): number => (w < words - 1 || bits % 32 === 0 ? 0xffffffff : (1 << (bits % 32)) - 1) >>> 0;
+    const anchors: number[] = [];
+    for (const root of touched) {
+      let ok = true;
+      for (let w = 0; w < words && ok; w++) ok = mask[root * words + w] === full(w);
+      if (ok && this.rootOk(root)) anchors.push(root);
+    }
+    return anchors.sort((a, b) => a - b);
+  }
+
+  private rootOk(root: number): boolean {
+    for (const t of this.rootRequired) if (!this.p.hasTrait(root, t)) return false;
+    for (const t of this.rootForbidden) if (this.p.hasTrait(root, t)) return false;
+    return true;
+  }
+
+  // -------------------------------------------------------------- combining per anchor
+
+  run(): CandidateResult {
+    if (this.empty) return EMPTY;
+    this.findEligible();
+    if (this.empty) return EMPTY;
+    const anchors = this.findAnchors();
+    const limit = this.query.limit;
+    const early = this.query.rng === undefined ? limit : undefined;
+    // Without sharing providers every combination is unique; with them, a result made only of
+    // sharing providers is reached from each tree they serve and must be counted once.
+    const out = new Collector(this.engine, this.groups, this.sharing.size > 0);
+    for (const anchor of anchors) {
+      this.combine(anchor, out, early);
+      if (early !== undefined && out.requests.length >= early) break;
+    }
+    let requests = out.requests;
+    let slotsUsed = out.slotsUsed;
+    if (this.query.rng !== undefined) {
+      const order = shuffleInPlace(requests.map((_, i) => i), this.query.rng);
+      const keep = limit === undefined ? order : order.slice(0, limit);
+      requests = keep.map((i) => out.requests[i] as AllocationRequest);
+      slotsUsed = keep.map((i) => out.slotsUsed[i] as number[]);
+    }
+    return { allocationRequests: requests, providerSummaries: this.summaries(slotsUsed) };
+  }
+
+  /** Providers that may serve groups anchored at `anchor`: its tree, then anchored sharing ones. */
+  private members(anchor: number): number[] {
+    const p = this.p;
+    const tree = p.firstChild[anchor] === NO_PROVIDER ? [anchor] : p.treeSlots(anchor);
+    const shared = this.sharedInto.get(anchor);
+    return shared === undefined ? tree : tree.concat(shared.filter((s) => p.root[s] !== anchor));
+  }
+
+  private combine(anchor: number, out: Collector, early: number | undefined): void {
+    const members = this.members(anchor);
+    const groups = this.groups;
+    // Options per requirement (unsuffixed: per class; suffixed: per group).
+    const options: number[][] = [];
+    for (const g of groups) {
+      const anchorForbidden = !g.granular && g.forbiddenAggs.length > 0 && this.inAny(anchor, g.forbiddenAggs);
+      for (const mark of g.eligible) {
+        const opts: number[] = [];
+        for (const s of members) {
+          if (mark[s] !== 1) continue;
+          // A sharing provider serving another tree is refused when that tree's root is in a
+          // forbidden aggregate.
+          if (anchorForbidden && this.p.root[s] !== anchor) continue;
+          opts.push(s);
+        }
+        if (opts.length === 0) return;
+        options.push(opts);
+      }
+    }
+    const choice = new Int32Array(options.length);
+    const depth = options.length;
+    const walk = (level: number): boolean => {
+      if (level === depth) {
+        if (this.accept(choice)) out.add(choice);
+        return early !== undefined && out.requests.length >= early;
+      }
+      for (const s of options[level] as number[]) {
+        choice[level] = s;
+        if (walk(level + 1)) return true;
+      }
+      return false;
+    };
+    walk(0);
+  }
+
+  /** The checks that need the whole combination. */
+  private accept(choice: Int32Array): boolean {
+    const groups = this.groups;
+    const p = this.p;
+    if (this.isolate) {
+      for (let i = 0; i < groups.length; i++) {
+        const gi = groups[i] as Group;
+        if (!gi.granular) continue;
+        for (let j = i + 1; j < groups.length; j++) {
+          const gj = groups[j] as Group;
+          if (gj.granular && choice[gi.bit] === choice[gj.bit]) return false;
+        }
+      }
+    }
+    for (const list of this.sameSubtree) {
+      let ok = false;
+      for (const a of list) {
+        const top = choice[(groups[a] as Group).bit] as number;
+        let all = true;
+        for (const b of list) if (!p.isAncestorOrSelf(top, choice[(groups[b] as Group).bit] as number)) all = false;
+        if (all) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) return false;
+    }
+    for (const g of groups) {
+      if (g.granular || g.required.length === 0) continue;
+      for (const anyOf of g.required) {
+        let met = false;
+        for (let k = 0; k < g.lists.length && !met; k++) met = this.hasAnyTrait(choice[g.bit + k] as number, anyOf);
+        if (!met) return false;
+      }
+    }
+    // Amounts of one class on one provider from several groups are summed and re-checked.
+    for (let i = 0; i < groups.length; i++) {
+      const gi = groups[i] as Group;
+      for (let k = 0; k < gi.rcs.length; k++) {
+        const s = choice[gi.granular ? gi.bit : gi.bit + k] as number;
+        const rc = gi.rcs[k] as number;
+        let sum = gi.amounts[k] as number;
+        let shared = false;
+        for (let j = 0; j < groups.length; j++) {
+          const gj = groups[j] as Group;
+          for (let m = 0; m < gj.rcs.length; m++) {
+            if ((j === i && m === k) || gj.rcs[m] !== rc) continue;
+            if (choice[gj.granular ? gj.bit : gj.bit + m] !== s) continue;
+            sum += gj.amounts[m] as number;
+            shared = true;
+          }
+        }
+        if (shared) {
+          const col = gi.cols[k] as InventoryColumn;
+          if (sum > (col.maxUnit[s] as number) || (col.used[s] as number) + sum > col.capacity(s)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  // -------------------------------------------------------------- provider summaries
+
+  private summaries(slotsUsed: number[][]): Record<string, ProviderSummary> {
+    const p = this.p;
+    const roots = new Set<number>();
+    for (const slots of slotsUsed) for (const s of slots) roots.add(p.root[s] as number);
+    const out: Record<string, ProviderSummary> = {};
+    const cols = this.engine.inventories.columns;
+    const traitNames = this.engine.traits;
+    const rcNames = this.engine.resourceClasses;
+    for (const root of [...roots].sort((a, b) => a - b)) {
+      const tree = p.firstChild[root] === NO_PROVIDER ? [root] : p.treeSlots(root);
+      for (const s of tree) {
+        const resources: ProviderSummary['resources'] = {};
+        for (let rc = 0; rc < cols.length; rc++) {
+          const col = cols[rc];
+          if (col === undefined || col.has[s] !== 1) continue;
+          resources[rcNames.name(rc)] = { capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number };
+        }
+        const traits: string[] = [];
+        for (let t = 0; t < p.traitBits.length; t++) if (testBit(p.traitBits[t], s)) traits.push(traitNames.name(t));
+        const parent = p.parent[s] as number;
+        out[p.uuid[s] as string] = {
+          resources,
+          traits,
+          parentProviderUuid: parent === NO_PROVIDER ? null : (p.uuid[parent] as string),
+          rootProviderUuid: p.uuid[root] as string,
+        };
+      }
+    }
+    return out;
+  }
+}
+
+/** Builds allocation requests from accepted combinations, dropping duplicates. */
+class Collector {
+  readonly requests: AllocationRequest[] = [];
+  readonly slotsUsed: number[][] = [];
+  private readonly seen = new Set<string>();
+  private readonly rcNames: string[][];
+
+  constructor(
+    private readonly engine: PlacementEngine,
+    private readonly groups: Group[],
+    private readonly dedupe: boolean,
+  ) {
+    this.rcNames = groups.map((g) => g.rcs.map((rc) => engine.resourceClasses.name(rc)));
+  }
+
+  add(choice: Int32Array): void {
+    const p = this.engine.providers;
+    const allocations: AllocationRequest['allocations'] = {};
+    const mappings: AllocationRequest['mappings'] = {};
+    const slots: number[] = [];
+    for (let i = 0; i < this.groups.length; i++) {
+      const g = this.groups[i] as Group;
+      const names = this.rcNames[i] as string[];
+      const mapped: string[] = [];
+      for (let k = 0; k < g.lists.length; k++) {
+        const s = choice[g.bit + k] as number;
+        const uuid = p.uuid[s] as string;
+        if (!mapped.includes(uuid)) mapped.push(uuid);
+      }
+      mappings[g.suffix] = mapped;
+      for (let k = 0; k < g.rcs.length; k++) {
+        const s = choice[g.granular ? g.bit : g.bit + k] as number;
+        const uuid = p.uuid[s] as string;
+        let entry = allocations[uuid];
+        if (entry === undefined) {
+          entry = { resources: {} };
+          allocations[uuid] = entry;
+          slots.push(s);
+        }
+        const rc = names[k] as string;
+        entry.resources[rc] = (entry.resources[rc] ?? 0) + (g.amounts[k] as number);
+      }
+    }
+    if (this.dedupe) {
+      const key = canonicalKey(allocations, mappings);
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    this.requests.push({ allocations, mappings });
+    this.slotsUsed.push(slots);
+  }
+}
+
+function canonicalKey(allocations: AllocationRequest['allocations'], mappings: AllocationRequest['mappings']): string {
+  const parts: string[] = [];
+  for (const uuid of Object.keys(allocations).sort()) {
+    const res = (allocations[uuid] as { resources: Resources }).resources;
+    parts.push(uuid + ':' + Object.keys(res).sort().map((rc) => `${rc}=${res[rc] as number}`).join(','));
+  }
+  parts.push('|');
+  for (const suffix of Object.keys(mappings).sort()) parts.push(suffix + '=' + (mappings[suffix] as string[]).slice().sort().join(','));
+  return parts.join(';');
+}

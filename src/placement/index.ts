@@ -1,0 +1,16 @@
+export { PlacementEngine } from './engine.js';
+export type { PlacementEngineOptions, WriteSink } from './engine.js';
+export type {
+  AllocationRequest,
+  CandidateQuery,
+  CandidateResult,
+  ProviderSummary,
+  RequestGroup,
+} from './candidates.js';
+export * from './errors.js';
+export type { ChangeEntry, WriteOp } from './ops.js';
+export type * from './types.js';
+export { DEFAULT_CONSUMER_TYPE } from './types.js';
+export { STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS, isCustomName } from './names.js';
+export { Journal } from './journal.js';
+export * from './journal-errors.js';
