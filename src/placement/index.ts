@@ -14,3 +14,7 @@ export { DEFAULT_CONSUMER_TYPE } from './types.js';
 export { STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS, isCustomName } from './names.js';
 export { Journal } from './journal.js';
 export * from './journal-errors.js';
+export { DurablePlacement } from './durable.js';
+export type { DurableOptions } from './durable.js';
+export { restoreSnapshot, takeSnapshot } from './snapshot.js';
+export type { PlacementSnapshot, SnapshotConsumer, SnapshotProvider } from './snapshot.js';

@@ -37,3 +37,13 @@ export class JournalRecordError extends TstackError {
     super('ERR_JOURNAL_RECORD', message, options);
   }
 }
+
+/** A journal whose records do not replay: it was written by something else, or edited. */
+export class JournalReplayError extends TstackError {
+  readonly recordIndex: number;
+
+  constructor(recordIndex: number, message: string, options?: { cause?: unknown }) {
+    super('ERR_JOURNAL_REPLAY', message, options);
+    this.recordIndex = recordIndex;
+  }
+}
