@@ -18,3 +18,4 @@ export { DurablePlacement } from './durable.js';
 export type { DurableOptions } from './durable.js';
 export { restoreSnapshot, takeSnapshot } from './snapshot.js';
 export type { PlacementSnapshot, SnapshotConsumer, SnapshotProvider } from './snapshot.js';
+export { formatCandidateQuery, parseCandidateQuery } from './query-string.js';
