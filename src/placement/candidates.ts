@@ -33,17 +33,22 @@ export interface CandidateQuery {
   rng?: Rng;
 }
 
+/**
+ * One way to satisfy the query. Read-only: parts of it are shared between requests of one answer
+ * (the per-provider resources when every group lands on one provider), so copy before changing.
+ */
 export interface AllocationRequest {
-  allocations: Record<string, { resources: Resources }>;
+  readonly allocations: Readonly<Record<string, { readonly resources: Readonly<Resources> }>>;
   /** Suffix → providers that satisfied that group ('' is the unsuffixed group). */
-  mappings: Record<string, string[]>;
+  readonly mappings: Readonly<Record<string, readonly string[]>>;
 }
 
+/** Read-only and shared: the engine hands out the same object until the provider changes. */
 export interface ProviderSummary {
-  resources: Record<string, { capacity: number; used: number }>;
-  traits: string[];
-  parentProviderUuid: string | null;
-  rootProviderUuid: string;
+  readonly resources: Readonly<Record<string, { readonly capacity: number; readonly used: number }>>;
+  readonly traits: readonly string[];
+  readonly parentProviderUuid: string | null;
+  readonly rootProviderUuid: string;
 }
 
 export interface CandidateResult {
@@ -97,6 +102,8 @@ class QueryContext {
   private sameSubtree: number[][] = [];
   private isolate = false;
   private empty = false;
+  /** One unsuffixed group without required traits: every combination is acceptable as built. */
+  private onlyUnsuffixedPlain = false;
 
   constructor(
     private readonly engine: PlacementEngine,
@@ -195,6 +202,8 @@ class QueryContext {
       });
     }
     if (!anyResources) throw new PlacementBadQueryError('At least one request group must ask for resources.');
+    const only = this.groups.length === 1 ? this.groups[0] : undefined;
+    this.onlyUnsuffixedPlain = only !== undefined && !only.granular && only.required.length === 0 && sameSubtree.length === 0;
     this.sameSubtree = sameSubtree.map((list) => list.map((s) => this.groups.findIndex((g) => g.suffix === s)));
     this.rootRequired = (query.rootRequired ?? []).map((n) => {
       const t = engine.traits.id(n);
@@ -232,22 +241,47 @@ class QueryContext {
     return false;
   }
 
-  /** Aggregate and tree rules that do not depend on the resource class. */
-  private placeOk(g: Group, slot: number): boolean {
+  /** Marks every provider in any of the aggregates. */
+  private aggregateMark(aggs: readonly number[]): Uint8Array {
+    const mark = new Uint8Array(this.p.slots);
+    for (const a of aggs) if (a >= 0) for (const m of this.p.aggregateMembers[a] as Set<number>) mark[m] = 1;
+    return mark;
+  }
+
+  /**
+   * Aggregate and tree rules for one group, as a per-slot verdict, or undefined when the group
+   * has none. Computed from aggregate member lists, so its cost follows the aggregates' sizes.
+   */
+  private placeVerdict(g: Group): Uint8Array | undefined {
+    if (g.memberOf.length === 0 && g.forbiddenAggs.length === 0 && g.inTreeRoot === NO_PROVIDER) return undefined;
     const p = this.p;
-    const root = p.root[slot] as number;
-    if (g.inTreeRoot !== NO_PROVIDER && root !== g.inTreeRoot) return false;
-    if (g.granular || this.sharing.has(slot)) {
-      // A suffixed group's provider, and a sharing provider, must be in the aggregates itself.
-      return this.memberOfAll(slot, g.memberOf) && !this.inAny(slot, g.forbiddenAggs);
+    const slots = p.slots;
+    const clauses = g.memberOf.map((anyOf) => this.aggregateMark(anyOf));
+    const forbidden = g.forbiddenAggs.length > 0 ? this.aggregateMark(g.forbiddenAggs) : undefined;
+    const inAll = (slot: number): boolean => {
+      for (const c of clauses) if (c[slot] !== 1) return false;
+      return true;
+    };
+    const verdict = new Uint8Array(slots);
+    for (let s = 0; s < slots; s++) {
+      if (!p.alive(s)) continue;
+      const root = p.root[s] as number;
+      if (g.inTreeRoot !== NO_PROVIDER && root !== g.inTreeRoot) continue;
+      if (g.granular || this.sharing.has(s)) {
+        // A suffixed group's provider, and a sharing provider, must be in the aggregates itself.
+        if (!inAll(s) || forbidden?.[s] === 1) continue;
+      } else {
+        // In the unsuffixed group an aggregate on the root spans the whole tree.
+        if (!inAll(s) && !inAll(root)) continue;
+        if (forbidden !== undefined && (forbidden[s] === 1 || forbidden[root] === 1)) continue;
+      }
+      verdict[s] = 1;
     }
-    // In the unsuffixed group an aggregate on the root spans the whole tree.
-    if (g.memberOf.length > 0 && !this.memberOfAll(slot, g.memberOf) && !this.memberOfAll(root, g.memberOf)) return false;
-    return !(g.forbiddenAggs.length > 0 && (this.inAny(slot, g.forbiddenAggs) || this.inAny(root, g.forbiddenAggs)));
+    return verdict;
   }
 
   private traitsOk(g: Group, slot: number): boolean {
-    if (this.hasAnyTrait(slot, g.forbidden)) return false;
+    if (g.forbidden.length > 0 && this.hasAnyTrait(slot, g.forbidden)) return false;
     if (!g.granular) return true; // the unsuffixed group checks required traits per candidate
     for (const anyOf of g.required) if (!this.hasAnyTrait(slot, anyOf)) return false;
     return true;
@@ -278,34 +312,24 @@ class QueryContext {
         }
         g.cols.push(col);
       }
-      if (!g.granular) {
-        for (let k = 0; k < g.rcs.length; k++) {
-          const col = g.cols[k] as InventoryColumn;
-          const amount = g.amounts[k] as number;
-          const mark = new Uint8Array(slots);
-          const list: number[] = [];
-          for (let s = 0; s < slots; s++) {
-            if (col.has[s] === 1 && col.fits(s, amount) && this.traitsOk(g, s) && this.placeOk(g, s)) {
-              mark[s] = 1;
-              list.push(s);
-            }
-          }
-          if (list.length === 0) this.empty = true;
-          g.eligible.push(mark);
-          g.lists.push(list);
-        }
-      } else {
+      const place = this.placeVerdict(g);
+      const checkTraits = g.forbidden.length > 0 || (g.granular && g.required.length > 0);
+      // Unsuffixed: one list per class. Suffixed: one list of providers holding every class.
+      const passes = g.granular ? 1 : g.rcs.length;
+      for (let k = 0; k < passes; k++) {
         const mark = new Uint8Array(slots);
         const list: number[] = [];
-        const first = g.cols[0];
+        const col = g.cols[k];
         for (let s = 0; s < slots; s++) {
-          if (first !== undefined ? first.has[s] !== 1 : !p.alive(s)) continue;
+          if (col !== undefined ? col.has[s] !== 1 : !p.alive(s)) continue;
+          if (place !== undefined && place[s] !== 1) continue;
           let fits = true;
-          for (let k = 0; k < g.cols.length && fits; k++) fits = (g.cols[k] as InventoryColumn).fits(s, g.amounts[k] as number);
-          if (fits && this.traitsOk(g, s) && this.placeOk(g, s)) {
-            mark[s] = 1;
-            list.push(s);
-          }
+          if (g.granular) {
+            for (let m = 0; m < g.cols.length && fits; m++) fits = (g.cols[m] as InventoryColumn).fits(s, g.amounts[m] as number);
+          } else fits = (col as InventoryColumn).fits(s, g.amounts[k] as number);
+          if (!fits || (checkTraits && !this.traitsOk(g, s))) continue;
+          mark[s] = 1;
+          list.push(s);
         }
         if (list.length === 0) this.empty = true;
         g.eligible.push(mark);
@@ -401,7 +425,7 @@ class QueryContext {
       const order = shuffleInPlace(requests.map((_, i) => i), this.query.rng);
       const keep = limit === undefined ? order : order.slice(0, limit);
       requests = keep.map((i) => out.requests[i] as AllocationRequest);
-      slotsUsed = keep.map((i) => out.slotsUsed[i] as number[]);
+      slotsUsed = keep.map((i) => out.slotsUsed[i] as number | number[]);
     }
     return { allocationRequests: requests, providerSummaries: this.summaries(slotsUsed) };
   }
@@ -415,11 +439,19 @@ class QueryContext {
   }
 
   private combine(anchor: number, out: Collector, early: number | undefined): void {
+    const p = this.p;
+    const choice = this.choice;
+    // The common case: a provider without children and no sharing provider serving it. Every
+    // requirement was marked for this root, so the only combination is the root itself.
+    if (p.firstChild[anchor] === NO_PROVIDER && !this.sharedInto.has(anchor)) {
+      choice.fill(anchor);
+      if (this.accept(choice)) out.add(choice);
+      return;
+    }
     const members = this.members(anchor);
-    const groups = this.groups;
-    // Options per requirement (unsuffixed: per class; suffixed: per group).
-    const options: number[][] = [];
-    for (const g of groups) {
+    const options = this.options;
+    options.length = 0;
+    for (const g of this.groups) {
       const anchorForbidden = !g.granular && g.forbiddenAggs.length > 0 && this.inAny(anchor, g.forbiddenAggs);
       for (const mark of g.eligible) {
         const opts: number[] = [];
@@ -427,33 +459,47 @@ class QueryContext {
           if (mark[s] !== 1) continue;
           // A sharing provider serving another tree is refused when that tree's root is in a
           // forbidden aggregate.
-          if (anchorForbidden && this.p.root[s] !== anchor) continue;
+          if (anchorForbidden && p.root[s] !== anchor) continue;
           opts.push(s);
         }
         if (opts.length === 0) return;
         options.push(opts);
       }
     }
-    const choice = new Int32Array(options.length);
-    const depth = options.length;
-    const walk = (level: number): boolean => {
-      if (level === depth) {
-        if (this.accept(choice)) out.add(choice);
-        return early !== undefined && out.requests.length >= early;
-      }
-      for (const s of options[level] as number[]) {
-        choice[level] = s;
-        if (walk(level + 1)) return true;
-      }
-      return false;
-    };
-    walk(0);
+    this.walk(0, out, early);
+  }
+
+  private readonly options: number[][] = [];
+  private choiceBuffer: Int32Array | undefined;
+
+  private get choice(): Int32Array {
+    if (this.choiceBuffer === undefined) {
+      let n = 0;
+      for (const g of this.groups) n += g.lists.length;
+      this.choiceBuffer = new Int32Array(n);
+    }
+    return this.choiceBuffer;
+  }
+
+  /** Depth-first over the options of each requirement; true when the limit is reached. */
+  private walk(level: number, out: Collector, early: number | undefined): boolean {
+    const choice = this.choice;
+    if (level === this.options.length) {
+      if (this.accept(choice)) out.add(choice);
+      return early !== undefined && out.requests.length >= early;
+    }
+    for (const s of this.options[level] as number[]) {
+      choice[level] = s;
+      if (this.walk(level + 1, out, early)) return true;
+    }
+    return false;
   }
 
   /** The checks that need the whole combination. */
   private accept(choice: Int32Array): boolean {
     const groups = this.groups;
     const p = this.p;
+    if (this.onlyUnsuffixedPlain) return true;
     if (this.isolate) {
       for (let i = 0; i < groups.length; i++) {
         const gi = groups[i] as Group;
@@ -513,44 +559,74 @@ class QueryContext {
 
   // -------------------------------------------------------------- provider summaries
 
-  private summaries(slotsUsed: number[][]): Record<string, ProviderSummary> {
+  private summaries(slotsUsed: readonly (number | number[])[]): Record<string, ProviderSummary> {
     const p = this.p;
-    const roots = new Set<number>();
-    for (const slots of slotsUsed) for (const s of slots) roots.add(p.root[s] as number);
-    const out: Record<string, ProviderSummary> = {};
-    const cols = this.engine.inventories.columns;
-    const traitNames = this.engine.traits;
-    const rcNames = this.engine.resourceClasses;
-    for (const root of [...roots].sort((a, b) => a - b)) {
+    const seen = new Uint8Array(p.slots);
+    const roots: number[] = [];
+    const addRoot = (s: number): void => {
+      const root = p.root[s] as number;
+      if (seen[root] === 0) {
+        seen[root] = 1;
+        roots.push(root);
+      }
+    };
+    for (const used of slotsUsed) {
+      if (typeof used === 'number') addRoot(used);
+      else for (const s of used) addRoot(s);
+    }
+    const out = Object.create(null) as Record<string, ProviderSummary>;
+    const cache = this.engine.summaryCache;
+    for (const root of roots.sort((a, b) => a - b)) {
       const tree = p.firstChild[root] === NO_PROVIDER ? [root] : p.treeSlots(root);
       for (const s of tree) {
-        const resources: ProviderSummary['resources'] = {};
-        for (let rc = 0; rc < cols.length; rc++) {
-          const col = cols[rc];
-          if (col === undefined || col.has[s] !== 1) continue;
-          resources[rcNames.name(rc)] = { capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number };
+        const version = p.version[s] as number;
+        let entry = cache[s];
+        if (entry === undefined || entry.version !== version) {
+          entry = { version, summary: this.summary(s) };
+          cache[s] = entry;
         }
-        const traits: string[] = [];
-        for (let t = 0; t < p.traitBits.length; t++) if (testBit(p.traitBits[t], s)) traits.push(traitNames.name(t));
-        const parent = p.parent[s] as number;
-        out[p.uuid[s] as string] = {
-          resources,
-          traits,
-          parentProviderUuid: parent === NO_PROVIDER ? null : (p.uuid[parent] as string),
-          rootProviderUuid: p.uuid[root] as string,
-        };
+        out[p.uuid[s] as string] = entry.summary;
       }
     }
     return out;
+  }
+
+  private activeColumns: { col: InventoryColumn; name: string }[] | undefined;
+
+  private summary(s: number): ProviderSummary {
+    const p = this.p;
+    if (this.activeColumns === undefined) {
+      const active: { col: InventoryColumn; name: string }[] = [];
+      this.engine.inventories.columns.forEach((col, rc) => {
+        if (col !== undefined && col.count > 0) active.push({ col, name: this.engine.resourceClasses.name(rc) });
+      });
+      this.activeColumns = active;
+    }
+    const resources: Record<string, { capacity: number; used: number }> = {};
+    for (const { col, name } of this.activeColumns) {
+      if (col.has[s] === 1) resources[name] = Object.freeze({ capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number });
+    }
+    const parent = p.parent[s] as number;
+    return Object.freeze({
+      resources: Object.freeze(resources),
+      traits: Object.freeze(p.traitsOf(s).map((t) => this.engine.traits.name(t))),
+      parentProviderUuid: parent === NO_PROVIDER ? null : (p.uuid[parent] as string),
+      rootProviderUuid: p.uuid[p.root[s] as number] as string,
+    });
   }
 }
 
 /** Builds allocation requests from accepted combinations, dropping duplicates. */
 class Collector {
   readonly requests: AllocationRequest[] = [];
-  readonly slotsUsed: number[][] = [];
+  /** Providers of each request: a number when it is one provider, the usual case. */
+  readonly slotsUsed: (number | number[])[] = [];
   private readonly seen = new Set<string>();
   private readonly rcNames: string[][];
+  /** Every group's resources on one provider: the usual answer, built once per query. */
+  private readonly together: { readonly resources: Readonly<Resources> };
+  /** Requirement positions that carry resources (resourceless groups carry none). */
+  private readonly resourceful: number[] = [];
 
   constructor(
     private readonly engine: PlacementEngine,
@@ -558,34 +634,62 @@ class Collector {
     private readonly dedupe: boolean,
   ) {
     this.rcNames = groups.map((g) => g.rcs.map((rc) => engine.resourceClasses.name(rc)));
+    const total: Resources = {};
+    groups.forEach((g, i) => {
+      g.rcs.forEach((_, k) => {
+        const name = (this.rcNames[i] as string[])[k] as string;
+        total[name] = (total[name] ?? 0) + (g.amounts[k] as number);
+      });
+      for (let k = 0; k < g.lists.length; k++) if (g.rcs.length > 0) this.resourceful.push(g.bit + k);
+    });
+    this.together = Object.freeze({ resources: Object.freeze(total) });
   }
 
   add(choice: Int32Array): void {
     const p = this.engine.providers;
-    const allocations: AllocationRequest['allocations'] = {};
-    const mappings: AllocationRequest['mappings'] = {};
-    const slots: number[] = [];
-    for (let i = 0; i < this.groups.length; i++) {
-      const g = this.groups[i] as Group;
-      const names = this.rcNames[i] as string[];
+    const first = choice[this.resourceful[0] as number] as number;
+    let single = true;
+    for (const i of this.resourceful) if (choice[i] !== first) single = false;
+    let mappings: Record<string, string[]>;
+    if (this.groups.length === 1 && !(this.groups[0] as Group).granular && single) {
+      mappings = { '': [p.uuid[first] as string] };
+    } else {
+      mappings = {};
+      for (const g of this.groups) {
       const mapped: string[] = [];
       for (let k = 0; k < g.lists.length; k++) {
-        const s = choice[g.bit + k] as number;
-        const uuid = p.uuid[s] as string;
+        const uuid = p.uuid[choice[g.bit + k] as number] as string;
         if (!mapped.includes(uuid)) mapped.push(uuid);
       }
       mappings[g.suffix] = mapped;
-      for (let k = 0; k < g.rcs.length; k++) {
-        const s = choice[g.granular ? g.bit : g.bit + k] as number;
-        const uuid = p.uuid[s] as string;
-        let entry = allocations[uuid];
-        if (entry === undefined) {
-          entry = { resources: {} };
-          allocations[uuid] = entry;
-          slots.push(s);
+      }
+    }
+    let allocations: Record<string, { readonly resources: Readonly<Resources> }>;
+    let slots: number | number[];
+    // Objects keyed by provider uuid are made without a prototype: V8 keeps them as hash maps
+    // instead of minting a hidden class per uuid, which is many times faster for large answers.
+    allocations = Object.create(null) as typeof allocations;
+    if (single) {
+      allocations[p.uuid[first] as string] = this.together;
+      slots = first;
+    } else {
+      const list: number[] = [];
+      slots = list;
+      for (let i = 0; i < this.groups.length; i++) {
+        const g = this.groups[i] as Group;
+        const names = this.rcNames[i] as string[];
+        for (let k = 0; k < g.rcs.length; k++) {
+          const s = choice[g.granular ? g.bit : g.bit + k] as number;
+          const uuid = p.uuid[s] as string;
+          let entry = allocations[uuid] as { resources: Resources } | undefined;
+          if (entry === undefined) {
+            entry = { resources: {} };
+            allocations[uuid] = entry;
+            list.push(s);
+          }
+          const rc = names[k] as string;
+          entry.resources[rc] = (entry.resources[rc] ?? 0) + (g.amounts[k] as number);
         }
-        const rc = names[k] as string;
-        entry.resources[rc] = (entry.resources[rc] ?? 0) + (g.amounts[k] as number);
       }
     }
     if (this.dedupe) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumerRecord } from './consumer-table.js';
 import { ConsumerTable } from './consumer-table.js';
-import type { CandidateQuery, CandidateResult } from './candidates.js';
+import type { CandidateQuery, CandidateResult, ProviderSummary } from './candidates.js';
 import { findAllocationCandidates } from './candidates.js';
 import {
   PlacementAllocationError,
@@ -13,6 +13,7 @@ import {
   PlacementInventoryInUseError,
   PlacementNotFoundError,
   PlacementProviderInUseError,
+  PlacementReshapeProviderNotFoundError,
 } from './errors.js';
 import { InventoryTable } from './inventory-table.js';
 import type { NameRegistry } from './names.js';
@@ -37,6 +38,7 @@ import type {
 import { DEFAULT_CONSUMER_TYPE } from './types.js';
 import {
   normalizeInventory,
+  normalizeUuid,
   requireAmount,
   requireConsumerType,
   requireGeneration,
@@ -73,6 +75,8 @@ export class PlacementEngine {
   /** @internal */ readonly consumers = new ConsumerTable();
   /** @internal */ readonly resourceClasses: NameRegistry = newResourceClassRegistry();
   /** @internal */ readonly traits: NameRegistry = newTraitRegistry();
+  /** @internal Provider summaries of candidates, rebuilt when the provider's version moves. */
+  readonly summaryCache: { version: number; summary: ProviderSummary }[] = [];
   private readonly now: () => number;
   private sink: WriteSink | undefined;
   private readonly listeners = new Set<Listener>();
@@ -134,10 +138,8 @@ export class PlacementEngine {
 
   /** PUT /resource_classes/{name} (1.7): creates it unless it exists; true when created. */
   ensureResourceClass(name: string): boolean {
-    if (this.resourceClasses.has(name)) {
-      if (!this.resourceClasses.isStandard(name)) return false;
-      return false;
-    }
+    this.resourceClasses.validateCustom(name);
+    if (this.resourceClasses.has(name)) return false;
     this.apply({ type: 'createResourceClass', name });
     return true;
   }
@@ -166,6 +168,7 @@ export class PlacementEngine {
 
   /** PUT /traits/{name}: creates a custom trait unless it exists; true when created. */
   ensureTrait(name: string): boolean {
+    this.traits.validateCustom(name);
     if (this.traits.has(name)) return false;
     this.apply({ type: 'createTrait', name });
     return true;
@@ -177,15 +180,22 @@ export class PlacementEngine {
 
   // ---------------------------------------------------------------- providers
 
+  /** POST /resource_providers. A dash-less uuid is accepted and stored in the dashed form. */
   createProvider(input: { name: string; uuid?: string; parentUuid?: string | null }): ProviderView {
-    const uuid = input.uuid ?? randomUUID();
-    this.apply({ type: 'createProvider', uuid, name: input.name, parentUuid: input.parentUuid ?? null, at: this.now() });
+    const uuid = input.uuid === undefined ? randomUUID() : (normalizeUuid(input.uuid) as string);
+    const parentUuid = input.parentUuid === undefined || input.parentUuid === null ? null : (normalizeUuid(input.parentUuid) as string);
+    this.apply({ type: 'createProvider', uuid, name: input.name, parentUuid, at: this.now() });
     return this.getProvider(uuid) as ProviderView;
   }
 
-  /** PUT /resource_providers/{uuid}: name and parent (re-parent or un-parent as of 1.37). */
+  /**
+   * PUT /resource_providers/{uuid}: name and parent (re-parent or un-parent as of 1.37). An
+   * omitted `parentUuid` keeps the current parent; `null` un-parents.
+   */
   updateProvider(uuid: string, input: { name: string; parentUuid?: string | null }): ProviderView {
-    this.apply({ type: 'updateProvider', uuid, name: input.name, parentUuid: input.parentUuid ?? null, at: this.now() });
+    const parentUuid =
+      input.parentUuid === undefined ? this.requireProvider(uuid).parentUuid : input.parentUuid === null ? null : (normalizeUuid(input.parentUuid) as string);
+    this.apply({ type: 'updateProvider', uuid, name: input.name, parentUuid, at: this.now() });
     return this.getProvider(uuid) as ProviderView;
   }
 
@@ -217,7 +227,9 @@ export class PlacementEngine {
       for (let s = 0; s < p.slots; s++) if (p.alive(s)) slots.push(s);
     }
     if (filter.inTree !== undefined) {
-      const root = p.root[this.slot(filter.inTree)] as number;
+      const tree = p.slotOf(filter.inTree);
+      if (tree === undefined) return [];
+      const root = p.root[tree] as number;
       slots = slots.filter((s) => p.root[s] === root);
     }
     const memberOf = (filter.memberOf ?? []).map((anyOf) => anyOf.map((u) => p.aggregateIds.get(u) ?? -1));
@@ -423,10 +435,10 @@ export class PlacementEngine {
         bucket.usages[rc] = (bucket.usages[rc] ?? 0) + (c.entries[i + 2] as number);
       }
     };
+    // No filter: one bucket per type; `all`: everything in one bucket; a type: that bucket.
     for (const c of this.consumers.byUuid.values()) {
       if (!matchesUsageQuery(c, query)) continue;
-      add(c.consumerType, c);
-      if (query.consumerType === undefined || query.consumerType === 'all') add('all', c);
+      add(query.consumerType === 'all' ? 'all' : c.consumerType, c);
     }
     return out;
   }
@@ -483,6 +495,7 @@ export class PlacementEngine {
   private touch(slot: number, at: number): void {
     this.providers.generation[slot] = (this.providers.generation[slot] as number) + 1;
     this.providers.updatedAt[slot] = at;
+    this.providers.bump(slot);
   }
 
   // ---------------------------------------------------------------- validation of each op
@@ -727,7 +740,7 @@ export class PlacementEngine {
     const seen = new Set<string>();
     const resolved: ResolvedWrite[] = [];
     for (const w of writes) {
-      const consumerUuid = requireUuid(w.consumerUuid, 'Consumer uuid');
+      const consumerUuid = requireUuid(normalizeUuid(w.consumerUuid), 'Consumer uuid');
       if (seen.has(consumerUuid)) throw new PlacementInvalidError(`Consumer ${consumerUuid} appears twice in one write.`);
       seen.add(consumerUuid);
       const existing = this.consumers.get(consumerUuid);
@@ -868,8 +881,11 @@ export class PlacementEngine {
   private release(c: ConsumerRecord): void {
     this.consumers.unlink(c);
     for (let i = 0; i < c.entries.length; i += 3) {
+      const slot = c.entries[i] as number;
       const col = this.inventories.column(c.entries[i + 1] as number);
-      if (col !== undefined) col.used[c.entries[i] as number] = (col.used[c.entries[i] as number] as number) - (c.entries[i + 2] as number);
+      if (col !== undefined) col.used[slot] = (col.used[slot] as number) - (c.entries[i + 2] as number);
+      // Usage changes without a generation bump on DELETE /allocations; readers' caches must see it.
+      this.providers.bump(slot);
     }
   }
 
@@ -892,7 +908,7 @@ export class PlacementEngine {
     const override = new Map<number, Map<number, Inventory | null>>();
     for (const [uuid, entry] of Object.entries(inventories)) {
       const slot = this.providers.slotOf(uuid);
-      if (slot === undefined) throw new PlacementInvalidError(`Resource provider ${uuid} in reshape does not exist.`);
+      if (slot === undefined) throw new PlacementReshapeProviderNotFoundError(uuid);
       this.checkGeneration(slot, requireGeneration(entry.generation, 'Resource provider'));
       const next = this.resolveInventories(uuid, entry.inventories);
       const removed = this.inventories.classesOf(slot).filter((rc) => !next.has(rc));

@@ -3,7 +3,7 @@ import { TstackError } from '../../common/errors.js';
 /**
  * Every placement error names the Placement error code it corresponds to (the `code` member of a
  * Placement error body) and the HTTP status Placement answers with, so that the HTTP layer maps
- * errors without a table of its own. Several of our codes may share `placement.undefined`, but each
+ * errors without a table of its own. Several of our codes may share `placement.undefined_code`, but each
  * of ours maps to exactly one of Placement's.
  */
 export class PlacementError extends TstackError {
@@ -26,7 +26,7 @@ export class PlacementError extends TstackError {
 /** Input that Placement rejects with 400 before touching any state. */
 export class PlacementInvalidError extends PlacementError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_PLACEMENT_INVALID', 'placement.undefined', 400, message, options);
+    super('ERR_PLACEMENT_INVALID', 'placement.undefined_code', 400, message, options);
   }
 }
 
@@ -46,7 +46,8 @@ export class PlacementNotFoundError extends PlacementError {
   constructor(kind: NotFoundKind, key: string, message?: string) {
     super(
       kind === 'resource_provider' ? 'ERR_PLACEMENT_PROVIDER_NOT_FOUND' : 'ERR_PLACEMENT_NOT_FOUND',
-      kind === 'resource_provider' ? 'placement.resource_provider.not_found' : 'placement.undefined',
+      // Placement's 404s carry its default code; resource_provider.not_found is the reshaper's 400.
+      'placement.undefined_code',
       404,
       message ?? `No ${kind.replace('_', ' ')} ${key} found.`,
     );
@@ -126,7 +127,7 @@ export class PlacementAllocationError extends PlacementError {
   constructor(provider: string, resourceClass: string, reason: 'capacity' | 'constraints' | 'no_inventory', message: string) {
     super(
       reason === 'capacity' ? 'ERR_PLACEMENT_CAPACITY_EXCEEDED' : reason === 'constraints' ? 'ERR_PLACEMENT_ALLOCATION_CONSTRAINTS' : 'ERR_PLACEMENT_NO_INVENTORY',
-      'placement.undefined',
+      'placement.undefined_code',
       409,
       message,
     );
@@ -139,6 +140,16 @@ export class PlacementAllocationError extends PlacementError {
 /** Any other state conflict Placement answers with a plain 409 (exists already, in use, cycle…). */
 export class PlacementConflictError extends PlacementError {
   constructor(message: string) {
-    super('ERR_PLACEMENT_CONFLICT', 'placement.undefined', 409, message);
+    super('ERR_PLACEMENT_CONFLICT', 'placement.undefined_code', 409, message);
+  }
+}
+
+/** The reshaper names a provider that does not exist (a 400 with its own code in Placement). */
+export class PlacementReshapeProviderNotFoundError extends PlacementError {
+  readonly key: string;
+
+  constructor(uuid: string) {
+    super('ERR_PLACEMENT_RESHAPE_PROVIDER_NOT_FOUND', 'placement.resource_provider.not_found', 400, `Resource provider ${uuid} in reshape does not exist.`);
+    this.key = uuid;
   }
 }

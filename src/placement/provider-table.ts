@@ -1,6 +1,7 @@
 import { clearBit, growBits, growFloat64, growInt32, setBit, testBit } from './columns.js';
 
 const NONE = -1;
+const NO_TRAITS: readonly number[] = Object.freeze([]);
 
 /**
  * Resource providers as struct-of-arrays over dense slots. Holds the tree links, the trait bit sets
@@ -20,10 +21,17 @@ export class ProviderTable {
   root = new Int32Array(0);
   firstChild = new Int32Array(0);
   nextSibling = new Int32Array(0);
+  /**
+   * Bumped on any change a reader of the provider could see (inventory, usage, traits, tree
+   * position), including those that do not move Placement's generation; caches key on it.
+   */
+  version = new Int32Array(0);
   createdAt = new Float64Array(0);
   updatedAt = new Float64Array(0);
   /** Aggregate ids per slot, ascending; undefined when none. */
   aggregates: (number[] | undefined)[] = [];
+  /** Trait ids per slot, ascending (the bit sets answer "who has T", this answers "what has S"). */
+  traitLists: (readonly number[] | undefined)[] = [];
   /** Trait id → bit set over slots. */
   traitBits: (Uint32Array<ArrayBuffer> | undefined)[] = [];
   /** Aggregate uuid ↔ id, and members per aggregate id. */
@@ -75,11 +83,12 @@ export class ProviderTable {
   remove(slot: number): void {
     if (this.parent[slot] !== NONE) this.unlink(slot);
     this.setAggregates(slot, []);
-    for (const bits of this.traitBits) if (bits !== undefined) clearBit(bits, slot);
+    this.setTraits(slot, []);
     this.byUuid.delete(this.uuid[slot] as string);
     this.byName.delete(this.name[slot] as string);
     this.uuid[slot] = undefined;
     this.name[slot] = undefined;
+    this.bump(slot);
     this.count--;
     this.free.push(slot);
   }
@@ -101,6 +110,7 @@ export class ProviderTable {
     const root = parent === NONE ? slot : (this.root[parent] as number);
     this.forEachInSubtree(slot, (s) => {
       this.root[s] = root;
+      this.bump(s);
     });
   }
 
@@ -131,18 +141,22 @@ export class ProviderTable {
     return out.sort((a, b) => a - b);
   }
 
+  bump(slot: number): void {
+    this.version[slot] = ((this.version[slot] as number) + 1) | 0;
+  }
+
   hasTrait(slot: number, trait: number): boolean {
     return testBit(this.traitBits[trait], slot);
   }
 
-  traitsOf(slot: number): number[] {
-    const out: number[] = [];
-    for (let t = 0; t < this.traitBits.length; t++) if (testBit(this.traitBits[t], slot)) out.push(t);
-    return out;
+  traitsOf(slot: number): readonly number[] {
+    return this.traitLists[slot] ?? NO_TRAITS;
   }
 
   setTraits(slot: number, traits: readonly number[]): void {
-    for (const bits of this.traitBits) if (bits !== undefined) clearBit(bits, slot);
+    for (const t of this.traitLists[slot] ?? NO_TRAITS) clearBit(this.traitBits[t] as Uint32Array<ArrayBuffer>, slot);
+    this.traitLists[slot] = traits.length === 0 ? undefined : [...traits].sort((a, b) => a - b);
+    this.bump(slot);
     for (const t of traits) {
       let bits = this.traitBits[t];
       if (bits === undefined) {
@@ -217,6 +231,7 @@ export class ProviderTable {
     this.firstChild = growInt32(this.firstChild, size, NONE);
     this.nextSibling = growInt32(this.nextSibling, size, NONE);
     this.createdAt = growFloat64(this.createdAt, size);
+    this.version = growInt32(this.version, size);
     this.updatedAt = growFloat64(this.updatedAt, size);
     for (let t = 0; t < this.traitBits.length; t++) {
       const bits = this.traitBits[t];

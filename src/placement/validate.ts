@@ -13,6 +13,18 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
+const DASHLESS_UUID = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * The canonical form of a uuid given dashed or dash-less, in either case, as Placement accepts
+ * both; anything else is returned unchanged for requireUuid to refuse.
+ */
+export function normalizeUuid<T>(value: T): T | string {
+  if (typeof value !== 'string') return value;
+  const v = DASHLESS_UUID.test(value) ? `${value.slice(0, 8)}-${value.slice(8, 12)}-${value.slice(12, 16)}-${value.slice(16, 20)}-${value.slice(20)}` : value;
+  return v.toLowerCase();
+}
+
 export function requireUuid(value: unknown, what: string): string {
   if (!isUuid(value)) throw new PlacementInvalidError(`${what} is not a valid UUID (lower-case, dashed form).`);
   return value;
