@@ -2,7 +2,7 @@ import type { Rng } from '../../common/rng.js';
 import { shuffleInPlace } from '../../common/rng.js';
 import { testBit } from './columns.js';
 import type { PlacementEngine } from './engine.js';
-import { PlacementBadQueryError, PlacementInvalidError } from './errors.js';
+import { PlacementBadQueryError, PlacementInvalidError, PlacementMissingQueryValueError } from './errors.js';
 import type { InventoryColumn } from './inventory-table.js';
 import { NO_PROVIDER } from './provider-table.js';
 import type { Resources } from './types.js';
@@ -146,7 +146,9 @@ class QueryContext {
     if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) {
       throw new PlacementBadQueryError('limit must be a positive integer.');
     }
-    let anyResources = false;
+    if (query.groups.every((g) => Object.keys(g.resources ?? {}).length === 0)) {
+      throw new PlacementMissingQueryValueError('At least one request group must ask for resources.');
+    }
     for (const g of query.groups) {
       const entries = Object.entries(g.resources ?? {});
       if (entries.length === 0) {
@@ -154,7 +156,7 @@ class QueryContext {
         if (!inSameSubtree.has(g.suffix)) {
           throw new PlacementBadQueryError(`Resourceless suffixed group request should be specified in same_subtree query param: ${g.suffix}.`);
         }
-      } else anyResources = true;
+      }
       const rcs: number[] = [];
       const amounts: number[] = [];
       for (const [name, amount] of entries) {
@@ -201,7 +203,6 @@ class QueryContext {
         bit: 0,
       });
     }
-    if (!anyResources) throw new PlacementBadQueryError('At least one request group must ask for resources.');
     const only = this.groups.length === 1 ? this.groups[0] : undefined;
     this.onlyUnsuffixedPlain = only !== undefined && !only.granular && only.required.length === 0 && sameSubtree.length === 0;
     this.sameSubtree = sameSubtree.map((list) => list.map((s) => this.groups.findIndex((g) => g.suffix === s)));
@@ -412,9 +413,7 @@ class QueryContext {
     const anchors = this.findAnchors();
     const limit = this.query.limit;
     const early = this.query.rng === undefined ? limit : undefined;
-    // Without sharing providers every combination is unique; with them, a result made only of
-    // sharing providers is reached from each tree they serve and must be counted once.
-    const out = new Collector(this.engine, this.groups, this.sharing.size > 0);
+    const out = new Collector(this.engine, this.groups, this.sharing);
     for (const anchor of anchors) {
       this.combine(anchor, out, early);
       if (early !== undefined && out.requests.length >= early) break;
@@ -457,9 +456,9 @@ class QueryContext {
         const opts: number[] = [];
         for (const s of members) {
           if (mark[s] !== 1) continue;
-          // A sharing provider serving another tree is refused when that tree's root is in a
-          // forbidden aggregate.
-          if (anchorForbidden && p.root[s] !== anchor) continue;
+          // A sharing provider is refused when the root of the tree it serves is in a forbidden
+          // aggregate (the tree's own providers were already judged by their root).
+          if (anchorForbidden && this.sharing.has(s)) continue;
           opts.push(s);
         }
         if (opts.length === 0) return;
@@ -631,7 +630,7 @@ class Collector {
   constructor(
     private readonly engine: PlacementEngine,
     private readonly groups: Group[],
-    private readonly dedupe: boolean,
+    private readonly sharing: ReadonlySet<number>,
   ) {
     this.rcNames = groups.map((g) => g.rcs.map((rc) => engine.resourceClasses.name(rc)));
     const total: Resources = {};
@@ -692,7 +691,12 @@ class Collector {
         }
       }
     }
-    if (this.dedupe) {
+    // A combination with any provider that is not sharing belongs to that provider's tree alone,
+    // and within one anchor distinct combinations differ in allocations or mappings. Only one
+    // made entirely of sharing providers can be reached again from another tree they serve.
+    let allSharing = this.sharing.size > 0;
+    for (let i = 0; i < choice.length && allSharing; i++) allSharing = this.sharing.has(choice[i] as number);
+    if (allSharing) {
       const key = canonicalKey(allocations, mappings);
       if (this.seen.has(key)) return;
       this.seen.add(key);

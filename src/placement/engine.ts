@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../common/logger.js';
+import { silentLogger } from '../../common/logger.js';
 import type { ConsumerRecord } from './consumer-table.js';
 import { ConsumerTable } from './consumer-table.js';
 import type { CandidateQuery, CandidateResult, ProviderSummary } from './candidates.js';
@@ -53,6 +55,8 @@ export interface WriteSink {
 }
 
 export interface PlacementEngineOptions {
+  /** Where the engine reports what Placement would log (an inventory lowered below its usage). */
+  logger?: Logger;
   /** Wall clock for created/updated stamps; injectable for deterministic tests. */
   now?: () => number;
   /** Called with each write after validation and before it is applied; if it throws, nothing changes. */
@@ -78,12 +82,14 @@ export class PlacementEngine {
   /** @internal Provider summaries of candidates, rebuilt when the provider's version moves. */
   readonly summaryCache: { version: number; summary: ProviderSummary }[] = [];
   private readonly now: () => number;
+  private readonly logger: Logger;
   private sink: WriteSink | undefined;
   private readonly listeners = new Set<Listener>();
   private seqNo = 0;
 
   constructor(options: PlacementEngineOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
     this.sink = options.sink;
   }
 
@@ -239,21 +245,29 @@ export class PlacementEngine {
         (s) => memberOf.every((anyOf) => anyOf.some((a) => p.inAggregate(s, a))) && !notIn.some((a) => p.inAggregate(s, a)),
       );
     }
+    // Unknown names in a filter are the caller's mistake: 400, as Placement's list handler answers.
+    const trait = (t: string): number => {
+      const id = this.traits.id(t);
+      if (id === undefined) throw new PlacementInvalidError(`No such trait(s): ${t}.`);
+      return id;
+    };
     if (filter.required !== undefined || filter.forbidden !== undefined) {
-      const required = (filter.required ?? []).map((anyOf) => anyOf.map((t) => this.traits.require(t)));
-      const forbidden = (filter.forbidden ?? []).map((t) => this.traits.require(t));
+      const required = (filter.required ?? []).map((anyOf) => anyOf.map(trait));
+      const forbidden = (filter.forbidden ?? []).map(trait);
       slots = slots.filter(
         (s) => required.every((anyOf) => anyOf.some((t) => p.hasTrait(s, t))) && !forbidden.some((t) => p.hasTrait(s, t)),
       );
     }
     if (filter.resources !== undefined) {
-      const wanted = Object.entries(filter.resources).map(([rc, amount]) => [this.resourceClasses.require(rc), amount] as const);
+      const wanted = Object.entries(filter.resources).map(([name, amount]) => {
+        const rc = this.resourceClasses.id(name);
+        if (rc === undefined) throw new PlacementInvalidError(`Invalid resource class in resources parameter: ${name}.`);
+        return [rc, amount] as const;
+      });
       slots = slots.filter((s) =>
         wanted.every(([rc, amount]) => {
           const col = this.inventories.column(rc);
-          if (col === undefined || col.has[s] !== 1) return false;
-          // GET /resource_providers?resources= checks capacity only, not the unit constraints.
-          return (col.used[s] as number) + amount <= col.capacity(s);
+          return col !== undefined && col.fits(s, amount);
         }),
       );
     }
@@ -485,6 +499,22 @@ export class PlacementEngine {
     return this.providers.generation[this.slot(uuid)] as number;
   }
 
+  /**
+   * Lowering capacity below current usage is allowed, as in Placement: the provider is then
+   * over-committed and refuses new allocations until usage falls. Placement logs it; so do we.
+   */
+  private warnIfOvercommitted(slot: number, classes: Iterable<number>): void {
+    for (const rc of classes) {
+      const col = this.inventories.column(rc);
+      if (col !== undefined && (col.used[slot] as number) > col.capacity(slot)) {
+        this.logger.warn(
+          { provider: this.providers.uuid[slot], resourceClass: this.resourceClasses.name(rc), used: col.used[slot], capacity: col.capacity(slot) },
+          'inventory capacity is now below usage',
+        );
+      }
+    }
+  }
+
   private checkGeneration(slot: number, expected: number | null): void {
     const actual = this.providers.generation[slot] as number;
     if (expected !== null && expected !== actual) {
@@ -645,13 +675,12 @@ export class PlacementEngine {
     const removed = this.inventories.classesOf(slot).filter((rc) => !next.has(rc));
     const inUse = this.classesInUse(slot, removed);
     if (inUse.length > 0) throw new PlacementInventoryInUseError(uuid, inUse);
-    // Lowering capacity below current usage is allowed, as in Placement: the provider is then
-    // over-committed and refuses new allocations until usage falls.
     return () => {
       for (const rc of removed) this.inventories.column(rc)?.remove(slot);
       for (const [rc, inv] of next) this.inventories.ensureColumn(rc).set(slot, inv);
       this.inventories.columns.forEach((col) => col?.ensure(this.providers.slots));
       this.touch(slot, at);
+      this.warnIfOvercommitted(slot, next.keys());
     };
   }
 
@@ -681,6 +710,7 @@ export class PlacementEngine {
       col.ensure(this.providers.slots);
       col.set(slot, inv);
       this.touch(slot, at);
+      this.warnIfOvercommitted(slot, [rc]);
     };
   }
 
@@ -805,6 +835,10 @@ export class PlacementEngine {
         const col = this.inventories.column(rc);
         const override = inventoriesOverride?.get(slot);
         const inv = override !== undefined && override.has(rc) ? override.get(rc) ?? null : col !== undefined && col.has[slot] === 1 ? col.get(slot) : null;
+        if (inv === null && override?.get(rc) === null) {
+          // The reshape removes this class while a rewritten consumer still allocates it.
+          throw new PlacementInventoryInUseError(providerUuid, [rcName]);
+        }
         if (inv === null) {
           throw new PlacementAllocationError(providerUuid, rcName, 'no_inventory', `Unable to allocate inventory: resource provider ${providerUuid} has no inventory of ${rcName}.`);
         }
@@ -903,7 +937,9 @@ export class PlacementEngine {
     allocations: readonly ConsumerAllocationsWrite[],
     at: number,
   ): Commit {
-    if (typeof inventories !== 'object' || inventories === null) throw new PlacementInvalidError('inventories must be an object.');
+    if (typeof inventories !== 'object' || inventories === null || Object.keys(inventories).length === 0) {
+      throw new PlacementInvalidError('A reshape names at least one provider in inventories.');
+    }
     const plans: { slot: number; next: Map<number, Inventory>; removed: number[] }[] = [];
     const override = new Map<number, Map<number, Inventory | null>>();
     for (const [uuid, entry] of Object.entries(inventories)) {

@@ -153,3 +153,17 @@ export class PlacementReshapeProviderNotFoundError extends PlacementError {
     this.key = uuid;
   }
 }
+
+/** A query parameter given more than once where Placement allows it once. */
+export class PlacementDuplicateQueryKeyError extends PlacementError {
+  constructor(key: string) {
+    super('ERR_PLACEMENT_DUPLICATE_QUERY_KEY', 'placement.query.duplicate_key', 400, `Query parameter ${JSON.stringify(key)} may appear only once.`);
+  }
+}
+
+/** A query with no request group asking for resources. */
+export class PlacementMissingQueryValueError extends PlacementError {
+  constructor(message: string) {
+    super('ERR_PLACEMENT_MISSING_QUERY_VALUE', 'placement.query.missing_value', 400, message);
+  }
+}

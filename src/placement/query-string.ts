@@ -1,13 +1,6 @@
 import type { CandidateQuery, RequestGroup } from './candidates.js';
-import { PlacementBadQueryError, PlacementError, PlacementInvalidError } from './errors.js';
+import { PlacementBadQueryError, PlacementDuplicateQueryKeyError, PlacementInvalidError, PlacementMissingQueryValueError } from './errors.js';
 import { isUuid } from './validate.js';
-
-/** Placement's query error for a repeated key that may appear once. */
-class DuplicateKeyError extends PlacementError {
-  constructor(key: string) {
-    super('ERR_PLACEMENT_DUPLICATE_QUERY_KEY', 'placement.query.duplicate_key', 400, `Query parameter ${JSON.stringify(key)} may appear only once.`);
-  }
-}
 
 const GROUP_KEY = /^(resources|required|member_of|in_tree)([a-zA-Z0-9_-]{1,64})?$/;
 const NAME = /^[A-Z0-9_]+$/;
@@ -69,7 +62,7 @@ export function parseCandidateQuery(input: string | URLSearchParams): CandidateQ
         query.groupPolicy = value;
         break;
       case 'root_required': {
-        if (seenRoot) throw new DuplicateKeyError(key);
+        if (seenRoot) throw new PlacementDuplicateQueryKeyError(key);
         seenRoot = true;
         const { required, forbidden } = splitTraits(key, value, false);
         if (required.length > 0) query.rootRequired = required.map((anyOf) => anyOf[0] as string);
@@ -99,7 +92,7 @@ export function parseCandidateQuery(input: string | URLSearchParams): CandidateQ
     groups.push(g);
   }
   if (groups.every((g) => g.resources === undefined)) {
-    throw new PlacementError('ERR_PLACEMENT_MISSING_QUERY_VALUE', 'placement.query.missing_value', 400, 'At least one request group must specify resources.');
+    throw new PlacementMissingQueryValueError('At least one request group must specify resources.');
   }
   // The unsuffixed group first, then suffixed ones in the order they first appeared.
   groups.sort((a, b) => (a.suffix === '' ? -1 : b.suffix === '' ? 1 : 0));

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/** The `tstack-host` command: a tiny dispatcher over its subcommands. */
+import { DEFAULT_SEED, formatDemo, runDemo } from './demo.js';
+
+const USAGE = `Usage: tstack-host <command> [options]
+
+Commands:
+  demo [--seed N] [--json]   Fill a simulated 4-server hyper-converged cluster and a 3-site cloud with
+                             VMs through the placement engine and report placements and utilisation.
+                             --seed N  seed of the workload and tie-breaks (default ${DEFAULT_SEED})
+                             --json    print the report as JSON
+  help                       Show this text.
+`;
+
+class UsageError extends Error {}
+
+function demo(args: readonly string[]): number {
+  let seed = DEFAULT_SEED;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--json') json = true;
+    else if (arg === '--seed' || arg.startsWith('--seed=')) {
+      const value = arg === '--seed' ? args[++i] : arg.slice('--seed='.length);
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 0xffffffff) {
+        throw new UsageError(`--seed needs an integer from 0 to 4294967295, not ${JSON.stringify(value ?? '')}.`);
+      }
+      seed = Number(value);
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else throw new UsageError(`Unknown option for demo: ${arg}`);
+  }
+  const progress = process.stderr.isTTY ? (message: string): void => void process.stderr.write(`${message}\n`) : undefined;
+  const { report } = runDemo({ seed, ...(progress !== undefined ? { onProgress: progress } : {}) });
+  process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatDemo(report) + '\n');
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: readonly string[]) => number> = {
+  demo,
+  help: () => {
+    process.stdout.write(USAGE);
+    return 0;
+  },
+};
+
+export function main(argv: readonly string[]): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`Unknown command: ${command}`);
+    return run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tstack-host: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
