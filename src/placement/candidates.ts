@@ -1,6 +1,5 @@
 import type { Rng } from '../../common/rng.js';
 import { shuffleInPlace } from '../../common/rng.js';
-import { testBit } from './columns.js';
 import type { PlacementEngine } from './engine.js';
 import { PlacementBadQueryError, PlacementInvalidError, PlacementMissingQueryValueError } from './errors.js';
 import type { InventoryColumn } from './inventory-table.js';
@@ -222,15 +221,6 @@ class QueryContext {
   }
 
   // -------------------------------------------------------------- per-provider filters
-
-  private memberOfAll(slot: number, clauses: number[][]): boolean {
-    for (const anyOf of clauses) {
-      let ok = false;
-      for (const a of anyOf) if (a >= 0 && this.p.inAggregate(slot, a)) ok = true;
-      if (!ok) return false;
-    }
-    return true;
-  }
 
   private inAny(slot: number, aggs: number[]): boolean {
     for (const a of aggs) if (this.p.inAggregate(slot, a)) return true;
@@ -603,15 +593,16 @@ class QueryContext {
     }
     const resources: Record<string, { capacity: number; used: number }> = {};
     for (const { col, name } of this.activeColumns) {
-      if (col.has[s] === 1) resources[name] = Object.freeze({ capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number });
+      if (col.has[s] === 1) resources[name] = { capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number };
     }
     const parent = p.parent[s] as number;
-    return Object.freeze({
-      resources: Object.freeze(resources),
-      traits: Object.freeze(p.traitsOf(s).map((t) => this.engine.traits.name(t))),
+    // Shared between answers and typed read-only; not frozen, which would cost more than the rest.
+    return {
+      resources,
+      traits: p.traitsOf(s).map((t) => this.engine.traits.name(t)),
       parentProviderUuid: parent === NO_PROVIDER ? null : (p.uuid[parent] as string),
       rootProviderUuid: p.uuid[p.root[s] as number] as string,
-    });
+    };
   }
 }
 
@@ -663,11 +654,10 @@ class Collector {
       mappings[g.suffix] = mapped;
       }
     }
-    let allocations: Record<string, { readonly resources: Readonly<Resources> }>;
     let slots: number | number[];
     // Objects keyed by provider uuid are made without a prototype: V8 keeps them as hash maps
     // instead of minting a hidden class per uuid, which is many times faster for large answers.
-    allocations = Object.create(null) as typeof allocations;
+    const allocations = Object.create(null) as Record<string, { readonly resources: Readonly<Resources> }>;
     if (single) {
       allocations[p.uuid[first] as string] = this.together;
       slots = first;
