@@ -370,10 +370,13 @@ class QueryContext {
       mask[base + (bit >>> 5)] = (mask[base + (bit >>> 5)] as number) | (1 << (bit & 31));
     };
     for (const g of this.groups) {
+      // in_tree on the unsuffixed group anchors it at that tree only: a sharing provider inside
+      // it does not bring in the other trees it shares aggregates with.
+      const onlyTree = !g.granular && g.inTreeRoot !== NO_PROVIDER;
       for (let k = 0; k < g.lists.length; k++) {
         const bit = g.bit + k;
         for (const s of g.lists[k] as number[]) {
-          if (this.sharing.has(s)) for (const anchor of this.anchorsOf(s)) mark(anchor, bit);
+          if (this.sharing.has(s) && !onlyTree) for (const anchor of this.anchorsOf(s)) mark(anchor, bit);
           else mark(this.p.root[s] as number, bit);
         }
       }

@@ -806,7 +806,7 @@ export class PlacementEngine {
   }
 
   /** Checks the new amounts against inventory, unit constraints and capacity. */
-  private checkFit(resolved: readonly ResolvedWrite[], inventoriesOverride?: Map<number, Map<number, Inventory | null>>): void {
+  private checkFit(resolved: readonly ResolvedWrite[], inventoriesOverride?: Map<number, Map<number, Inventory>>): void {
     // Net change of usage per (slot, rc) from releasing the old and taking the new allocations.
     const delta = new Map<number, number>();
     const key = (slot: number, rc: number): number => slot * 4096 + rc;
@@ -834,11 +834,7 @@ export class PlacementEngine {
         const rcName = this.resourceClasses.name(rc);
         const col = this.inventories.column(rc);
         const override = inventoriesOverride?.get(slot);
-        const inv = override !== undefined && override.has(rc) ? override.get(rc) ?? null : col !== undefined && col.has[slot] === 1 ? col.get(slot) : null;
-        if (inv === null && override?.get(rc) === null) {
-          // The reshape removes this class while a rewritten consumer still allocates it.
-          throw new PlacementInventoryInUseError(providerUuid, [rcName]);
-        }
+        const inv = override?.get(rc) ?? (col !== undefined && col.has[slot] === 1 ? col.get(slot) : null);
         if (inv === null) {
           throw new PlacementAllocationError(providerUuid, rcName, 'no_inventory', `Unable to allocate inventory: resource provider ${providerUuid} has no inventory of ${rcName}.`);
         }
@@ -941,32 +937,33 @@ export class PlacementEngine {
       throw new PlacementInvalidError('A reshape names at least one provider in inventories.');
     }
     const plans: { slot: number; next: Map<number, Inventory>; removed: number[] }[] = [];
-    const override = new Map<number, Map<number, Inventory | null>>();
+    // Placement checks the new allocations against the interim inventory (old records overlaid
+    // with the new ones, nothing removed yet), then removes the classes left out.
+    const interim = new Map<number, Map<number, Inventory>>();
     for (const [uuid, entry] of Object.entries(inventories)) {
       const slot = this.providers.slotOf(uuid);
       if (slot === undefined) throw new PlacementReshapeProviderNotFoundError(uuid);
       this.checkGeneration(slot, requireGeneration(entry.generation, 'Resource provider'));
       const next = this.resolveInventories(uuid, entry.inventories);
       const removed = this.inventories.classesOf(slot).filter((rc) => !next.has(rc));
-      const o = new Map<number, Inventory | null>(next);
-      for (const rc of removed) o.set(rc, null);
-      override.set(slot, o);
+      interim.set(slot, next);
       plans.push({ slot, next, removed });
     }
     const resolved = this.resolveAllocationWrites(allocations);
-    this.checkFit(resolved, override);
-    // Every allocation that stays (of consumers not rewritten) must still have its inventory.
+    this.checkFit(resolved, interim);
+    // Every allocation left afterwards, new or kept, must still have its inventory.
     const rewritten = new Set(resolved.map((r) => r.consumerUuid));
     for (const plan of plans) {
       if (plan.removed.length === 0) continue;
-      for (const c of this.consumers.consumersOn(plan.slot) ?? []) {
-        if (rewritten.has(c.uuid)) continue;
-        for (let i = 0; i < c.entries.length; i += 3) {
-          if (c.entries[i] === plan.slot && plan.removed.includes(c.entries[i + 1] as number)) {
-            throw new PlacementInventoryInUseError(this.providers.uuid[plan.slot] as string, [this.resourceClasses.name(c.entries[i + 1] as number)]);
+      const inUse = (entries: readonly number[]): void => {
+        for (let i = 0; i < entries.length; i += 3) {
+          if (entries[i] === plan.slot && plan.removed.includes(entries[i + 1] as number)) {
+            throw new PlacementInventoryInUseError(this.providers.uuid[plan.slot] as string, [this.resourceClasses.name(entries[i + 1] as number)]);
           }
         }
-      }
+      };
+      for (const r of resolved) inUse(r.entries);
+      for (const c of this.consumers.consumersOn(plan.slot) ?? []) if (!rewritten.has(c.uuid)) inUse(c.entries);
     }
     return () => {
       // Inventories first, so that the moved allocations land on the new shape; commitAllocations
