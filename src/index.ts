@@ -4,3 +4,4 @@ export { TstackError, isTstackError } from '../common/errors.js';
 export { seededRng, shuffleInPlace } from '../common/rng.js';
 export type { Rng } from '../common/rng.js';
 export type { Logger } from '../common/logger.js';
+export * from './store/index.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DurablePlacement } from '../../../src/placement/durable.js';
-import { Journal } from '../../../src/placement/journal.js';
+import { DurablePlacement } from '../../../src/store/durable-placement.js';
+import { Journal } from '../../../src/store/journal.js';
 import type { PlacementEngine } from '../../../src/placement/engine.js';
 import { restoreSnapshot, takeSnapshot } from '../../../src/placement/snapshot.js';
 

@@ -1,10 +1,10 @@
-import { PlacementEngine } from './engine.js';
-import type { PlacementEngineOptions } from './engine.js';
+import { PlacementEngine } from '../placement/engine.js';
+import type { PlacementEngineOptions } from '../placement/engine.js';
 import { Journal } from './journal.js';
 import { JournalReplayError } from './journal-errors.js';
-import type { ChangeEntry, WriteOp } from './ops.js';
-import type { PlacementSnapshot } from './snapshot.js';
-import { restoreSnapshot, takeSnapshot } from './snapshot.js';
+import type { ChangeEntry, WriteOp } from '../placement/ops.js';
+import type { PlacementSnapshot } from '../placement/snapshot.js';
+import { restoreSnapshot, takeSnapshot } from '../placement/snapshot.js';
 
 /** What the journal holds: an optional snapshot first, then committed writes in order. */
 type JournalEntry = { t: 'snapshot'; state: PlacementSnapshot } | { t: 'op'; seq: number; op: WriteOp };

@@ -6,8 +6,8 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Journal } from '../../../src/placement/journal.js';
-import { JournalCorruptError } from '../../../src/placement/journal-errors.js';
+import { Journal } from '../../../src/store/journal.js';
+import { JournalCorruptError } from '../../../src/store/journal-errors.js';
 
 // fsync is off throughout: these properties are about what the bytes on disk decode to, and
 // thousands of reopens with real fsyncs would blow the time budget.

@@ -5,13 +5,13 @@ import zlib from 'node:zlib';
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Journal, softwareCrc32 } from '../../../src/placement/journal.js';
+import { Journal, softwareCrc32 } from '../../../src/store/journal.js';
 import {
   JournalClosedError,
   JournalCorruptError,
   JournalRecordError,
   JournalWriteError,
-} from '../../../src/placement/journal-errors.js';
+} from '../../../src/store/journal-errors.js';
 
 /** Built independently of the implementation so the tests pin the on-disk format. */
 function frame(payload: string | Buffer, lengthOverride?: number): Buffer {
