@@ -10,4 +10,9 @@ npm ci --no-audit --no-fund
 npm run lint
 npm run typecheck
 npm run build
-npx vitest run
+mkdir -p .tmp
+npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json
+# One plain closing line that any CI reader understands.
+node -e 'const r = JSON.parse(require("fs").readFileSync(".tmp/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  if (r.numTotalTests === 0) process.exit(1);'

@@ -568,22 +568,35 @@ class QueryContext {
     }
     const out = Object.create(null) as Record<string, ProviderSummary>;
     const cache = this.engine.summaryCache;
+    const cacheVersion = this.engine.summaryCacheVersion;
     for (const root of roots.sort((a, b) => a - b)) {
       const tree = p.firstChild[root] === NO_PROVIDER ? [root] : p.treeSlots(root);
       for (const s of tree) {
         const version = p.version[s] as number;
-        let entry = cache[s];
-        if (entry === undefined || entry.version !== version) {
-          entry = { version, summary: this.summary(s) };
-          cache[s] = entry;
+        let summary = cache[s];
+        if (summary === undefined || cacheVersion[s] !== version) {
+          summary = this.summary(s);
+          cache[s] = summary;
+          cacheVersion[s] = version;
         }
-        out[p.uuid[s] as string] = entry.summary;
+        out[p.uuid[s] as string] = summary;
       }
     }
     return out;
   }
 
   private activeColumns: { col: InventoryColumn; name: string }[] | undefined;
+
+  /** Names of an interned trait set, shared by every summary with that set. */
+  private traitNames(set: readonly number[]): readonly string[] {
+    const cache = this.engine.traitNamesCache;
+    let names = cache.get(set);
+    if (names === undefined) {
+      names = set.map((t) => this.engine.traits.name(t));
+      cache.set(set, names);
+    }
+    return names;
+  }
 
   private summary(s: number): ProviderSummary {
     const p = this.p;
@@ -594,7 +607,8 @@ class QueryContext {
       });
       this.activeColumns = active;
     }
-    const resources: Record<string, { capacity: number; used: number }> = {};
+    // Without a prototype, as the uuid-keyed objects: cheaper to fill than a fresh literal.
+    const resources = Object.create(null) as Record<string, { capacity: number; used: number }>;
     for (const { col, name } of this.activeColumns) {
       if (col.has[s] === 1) resources[name] = { capacity: Math.trunc(col.capacity(s)), used: col.used[s] as number };
     }
@@ -602,7 +616,7 @@ class QueryContext {
     // Shared between answers and typed read-only; not frozen, which would cost more than the rest.
     return {
       resources,
-      traits: p.traitsOf(s).map((t) => this.engine.traits.name(t)),
+      traits: this.traitNames(p.traitsOf(s)),
       parentProviderUuid: parent === NO_PROVIDER ? null : (p.uuid[parent] as string),
       rootProviderUuid: p.uuid[p.root[s] as number] as string,
     };

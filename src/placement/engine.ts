@@ -79,8 +79,12 @@ export class PlacementEngine {
   /** @internal */ readonly consumers = new ConsumerTable();
   /** @internal */ readonly resourceClasses: NameRegistry = newResourceClassRegistry();
   /** @internal */ readonly traits: NameRegistry = newTraitRegistry();
-  /** @internal Provider summaries of candidates, rebuilt when the provider's version moves. */
-  readonly summaryCache: { version: number; summary: ProviderSummary }[] = [];
+  /** @internal Provider summaries of candidates by slot, rebuilt when the provider's version moves. */
+  readonly summaryCache: (ProviderSummary | undefined)[] = [];
+  /** @internal The provider version each cached summary was built at. */
+  readonly summaryCacheVersion: number[] = [];
+  /** @internal Trait names per interned trait set (see ProviderTable.traitLists). */
+  readonly traitNamesCache = new WeakMap<readonly number[], readonly string[]>();
   private readonly now: () => number;
   private readonly logger: Logger;
   private sink: WriteSink | undefined;

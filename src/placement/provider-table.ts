@@ -30,8 +30,13 @@ export class ProviderTable {
   updatedAt = new Float64Array(0);
   /** Aggregate ids per slot, ascending; undefined when none. */
   aggregates: (number[] | undefined)[] = [];
-  /** Trait ids per slot, ascending (the bit sets answer "who has T", this answers "what has S"). */
+  /**
+   * Trait ids per slot, ascending (the bit sets answer "who has T", this answers "what has S").
+   * Equal sets share one interned array: a cloud has few distinct trait sets, so this saves memory
+   * and lets readers cache per set.
+   */
   traitLists: (readonly number[] | undefined)[] = [];
+  private readonly traitSets = new Map<string, readonly number[]>();
   /** Trait id → bit set over slots. */
   traitBits: (Uint32Array<ArrayBuffer> | undefined)[] = [];
   /** Aggregate uuid ↔ id, and members per aggregate id. */
@@ -155,7 +160,7 @@ export class ProviderTable {
 
   setTraits(slot: number, traits: readonly number[]): void {
     for (const t of this.traitLists[slot] ?? NO_TRAITS) clearBit(this.traitBits[t] as Uint32Array<ArrayBuffer>, slot);
-    this.traitLists[slot] = traits.length === 0 ? undefined : [...traits].sort((a, b) => a - b);
+    this.traitLists[slot] = traits.length === 0 ? undefined : this.internTraitSet(traits);
     this.bump(slot);
     for (const t of traits) {
       let bits = this.traitBits[t];
@@ -167,6 +172,17 @@ export class ProviderTable {
       this.traitBits[t] = bits;
       setBit(bits, slot);
     }
+  }
+
+  private internTraitSet(traits: readonly number[]): readonly number[] {
+    const sorted = [...new Set(traits)].sort((a, b) => a - b);
+    const key = sorted.join(',');
+    let shared = this.traitSets.get(key);
+    if (shared === undefined) {
+      shared = Object.freeze(sorted);
+      this.traitSets.set(key, shared);
+    }
+    return shared;
   }
 
   /** True when some live provider carries the trait. */
