@@ -22,6 +22,7 @@ import type { AllocationRequest, CandidateQuery, CandidateResult, RequestGroup }
 import { PlacementEngine } from '../../../src/placement/engine.js';
 import { PlacementError } from '../../../src/placement/errors.js';
 import type { Inventory, Resources } from '../../../src/placement/types.js';
+import { shortJsonWith } from '../../support/short-json.js';
 
 // ------------------------------------------------------------------------------------------ pools
 
@@ -44,13 +45,7 @@ function short(u: string): string {
   if (u === UNKNOWN_AGGREGATE) return 'A?';
   return u;
 }
-function shorten(v: unknown): unknown {
-  if (typeof v === 'string') return short(v);
-  if (Array.isArray(v)) return v.map(shorten);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [short(k), shorten(x)]));
-  return v;
-}
-const shortJson = (v: unknown): string => (JSON.stringify(shorten(v)) ?? 'undefined').replace(/"([^"]+)":/g, '$1:');
+const shortJson = shortJsonWith(short);
 
 // ------------------------------------------------------------------------------------------ world
 

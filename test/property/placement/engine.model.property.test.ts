@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { PlacementEngine } from '../../../src/placement/engine.js';
 import { PlacementError } from '../../../src/placement/errors.js';
 import type { ConsumerAllocationsWrite, Inventory, InventoryInput, ReshapeInput, Resources } from '../../../src/placement/types.js';
+import { shortJsonWith } from '../../support/short-json.js';
 
 // ------------------------------------------------------------------------------------------ pools
 
@@ -46,13 +47,7 @@ function short(u: string): string {
   if (a >= 0) return `A${a + 1}`;
   return u;
 }
-function shorten(v: unknown): unknown {
-  if (typeof v === 'string') return short(v);
-  if (Array.isArray(v)) return v.map(shorten);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [short(k), shorten(x)]));
-  return v;
-}
-const shortJson = (v: unknown): string => (JSON.stringify(shorten(v)) ?? 'undefined').replace(/"([^"]+)":/g, '$1:');
+const shortJson = shortJsonWith(short);
 const key = (p: string, rc: string): string => `${p}|${rc}`;
 
 // ------------------------------------------------------------------------------- the reference model
