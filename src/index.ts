@@ -5,3 +5,4 @@ export { seededRng, shuffleInPlace } from '../common/rng.js';
 export type { Rng } from '../common/rng.js';
 export type { Logger } from '../common/logger.js';
 export * from './store/index.js';
+export * from './api/index.js';

@@ -100,7 +100,8 @@ export function parseCandidateQuery(input: string | URLSearchParams): CandidateQ
   return query;
 }
 
-function parseResources(key: string, value: string): Record<string, number> {
+/** `RC:N,RC:N` as in `resources=`; the last of a repeated class wins. */
+export function parseResources(key: string, value: string): Record<string, number> {
   const out: Record<string, number> = {};
   if (value === '') throw new PlacementBadQueryError(`Badly formed resources parameter ${key}: empty.`);
   for (const part of value.split(',')) {
@@ -115,7 +116,8 @@ function parseResources(key: string, value: string): Record<string, number> {
   return out;
 }
 
-function splitTraits(key: string, value: string, allowAnyOf: boolean): { required: string[][]; forbidden: string[] } {
+/** `A,!B` or (when allowed) `in:A,B`, as in `required=`. */
+export function splitTraits(key: string, value: string, allowAnyOf: boolean): { required: string[][]; forbidden: string[] } {
   const required: string[][] = [];
   const forbidden: string[] = [];
   if (allowAnyOf && value.startsWith('in:')) {
@@ -144,6 +146,13 @@ function parseRequired(key: string, value: string, d: GroupDraft): void {
 }
 
 function parseMemberOf(key: string, value: string, d: GroupDraft): void {
+  const { negative, uuids } = splitMemberOf(key, value);
+  if (negative) d.forbiddenAggregates.push(...uuids);
+  else d.memberOf.push(uuids);
+}
+
+/** `U`, `in:U1,U2`, `!U` or `!in:U1,U2`, as in `member_of=`. */
+export function splitMemberOf(key: string, value: string): { negative: boolean; uuids: string[] } {
   const negative = value.startsWith('!');
   const body = negative ? value.slice(1) : value;
   let uuids: string[];
@@ -152,8 +161,7 @@ function parseMemberOf(key: string, value: string, d: GroupDraft): void {
     throw new PlacementBadQueryError(`Invalid ${key} value ${JSON.stringify(value)}: a list of aggregates needs the in: prefix.`);
   } else uuids = [body];
   if (uuids.some((u) => !isUuid(u))) throw new PlacementBadQueryError(`Invalid ${key} value: expected aggregate UUIDs.`);
-  if (negative) d.forbiddenAggregates.push(...uuids);
-  else d.memberOf.push(uuids);
+  return { negative, uuids };
 }
 
 /** The inverse of parseCandidateQuery: a query string Placement (and we) accept. */

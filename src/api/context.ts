@@ -1,0 +1,33 @@
+import type { PlacementEngine } from '../placement/engine.js';
+import type { Microversion } from './microversion.js';
+
+/** Who is asking, as the auth layer established it. */
+export interface Caller {
+  readonly admin: boolean;
+  readonly projectId: string | undefined;
+  readonly userId: string | undefined;
+  readonly roles: readonly string[];
+}
+
+/** What a handler sees of a request. */
+export interface RequestContext {
+  readonly method: string;
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly version: Microversion;
+  readonly requestId: string;
+  readonly caller: Caller;
+  readonly engine: PlacementEngine;
+  /** The parsed JSON body; a 400 when it is missing or not JSON. */
+  json(): unknown;
+}
+
+/** What a handler answers. `body` undefined means no body (204, or 201 before 1.20). */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (ctx: RequestContext) => Reply;

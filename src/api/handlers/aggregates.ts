@@ -1,0 +1,5 @@
+import type { Router } from '../router.js';
+
+export function registerAggregates(_router: Router): void {
+  // Routes are added as the endpoints are written.
+}

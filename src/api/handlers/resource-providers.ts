@@ -1,0 +1,134 @@
+import type { ProviderFilter, ProviderView } from '../../placement/types.js';
+import type { RequestContext, Reply } from '../context.js';
+import { HttpError } from '../http-error.js';
+import { allowQuery, freshness, location } from '../http-util.js';
+import type { Router } from '../router.js';
+import type { JsonSchema } from '../schema.js';
+import { validateBody } from '../schema.js';
+import { parseMemberOf, parseRequiredTraits, parseResourcesParam, requireUuidParam } from './query-params.js';
+
+/** How a provider is shown at the request's microversion. */
+export function providerJson(ctx: RequestContext, p: ProviderView): Record<string, unknown> {
+  const base = `/resource_providers/${p.uuid}`;
+  const links = [
+    { rel: 'self', href: base },
+    { rel: 'inventories', href: `${base}/inventories` },
+    { rel: 'usages', href: `${base}/usages` },
+  ];
+  if (ctx.version.atLeast(1, 1)) links.push({ rel: 'aggregates', href: `${base}/aggregates` });
+  if (ctx.version.atLeast(1, 6)) links.push({ rel: 'traits', href: `${base}/traits` });
+  if (ctx.version.atLeast(1, 11)) links.push({ rel: 'allocations', href: `${base}/allocations` });
+  const out: Record<string, unknown> = { uuid: p.uuid, name: p.name, generation: p.generation, links };
+  if (ctx.version.atLeast(1, 14)) {
+    out['parent_provider_uuid'] = p.parentUuid;
+    out['root_provider_uuid'] = p.rootUuid;
+  }
+  return out;
+}
+
+function createSchema(ctx: RequestContext): JsonSchema {
+  const properties: Record<string, unknown> = {
+    name: { type: 'string', maxLength: 200 },
+    uuid: { type: 'string', format: 'uuid' },
+  };
+  if (ctx.version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+  return { type: 'object', properties, required: ['name'], additionalProperties: false };
+}
+
+function updateSchema(ctx: RequestContext): JsonSchema {
+  const properties: Record<string, unknown> = { name: { type: 'string', maxLength: 200 } };
+  if (ctx.version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+  return { type: 'object', properties, required: ['name'], additionalProperties: false };
+}
+
+// Schemas depend on the microversion only through a few flags; keep one object per variant so
+// that the validator compiles each once.
+const schemas = new Map<string, JsonSchema>();
+function cached(key: string, make: () => JsonSchema): JsonSchema {
+  let s = schemas.get(key);
+  if (s === undefined) {
+    s = make();
+    schemas.set(key, s);
+  }
+  return s;
+}
+
+function list(ctx: RequestContext): Reply {
+  const allowed = ['name', 'uuid'];
+  if (ctx.version.atLeast(1, 3)) allowed.push('member_of');
+  if (ctx.version.atLeast(1, 4)) allowed.push('resources');
+  if (ctx.version.atLeast(1, 14)) allowed.push('in_tree');
+  if (ctx.version.atLeast(1, 18)) allowed.push('required');
+  allowQuery(ctx, allowed);
+  const filter: ProviderFilter = {};
+  const q = ctx.query;
+  const name = q.get('name');
+  if (name !== null) filter.name = name;
+  const uuid = q.get('uuid');
+  if (uuid !== null) filter.uuid = requireUuidParam('uuid', uuid);
+  const inTree = q.get('in_tree');
+  if (inTree !== null) filter.inTree = requireUuidParam('in_tree', inTree);
+  if (q.has('member_of')) Object.assign(filter, parseMemberOf(ctx, q.getAll('member_of')));
+  if (q.has('resources')) filter.resources = parseResourcesParam(q.get('resources') as string);
+  if (q.has('required')) Object.assign(filter, parseRequiredTraits(ctx, q.getAll('required')));
+  const providers = ctx.engine.listProviders(filter);
+  const newest = providers.reduce((m, p) => Math.max(m, p.updatedAt), 0);
+  return {
+    status: 200,
+    body: { resource_providers: providers.map((p) => providerJson(ctx, p)) },
+    headers: freshness(ctx, providers.length === 0 ? Date.now() : newest),
+  };
+}
+
+function create(ctx: RequestContext): Reply {
+  const body = validateBody<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
+    cached(`create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
+    ctx.json(),
+  );
+  const input: { name: string; uuid?: string; parentUuid?: string | null } = { name: body.name };
+  if (body.uuid !== undefined) input.uuid = body.uuid;
+  if (body.parent_provider_uuid !== undefined) input.parentUuid = body.parent_provider_uuid;
+  const p = ctx.engine.createProvider(input);
+  const headers = location(`/resource_providers/${p.uuid}`);
+  if (!ctx.version.atLeast(1, 20)) return { status: 201, headers };
+  return { status: 200, body: providerJson(ctx, p), headers: { ...headers, ...freshness(ctx, p.updatedAt) } };
+}
+
+function show(ctx: RequestContext): Reply {
+  const p = ctx.engine.requireProvider(ctx.params['uuid'] as string);
+  return { status: 200, body: providerJson(ctx, p), headers: freshness(ctx, p.updatedAt) };
+}
+
+function update(ctx: RequestContext): Reply {
+  const uuid = ctx.params['uuid'] as string;
+  const current = ctx.engine.requireProvider(uuid);
+  const body = validateBody<{ name: string; parent_provider_uuid?: string | null }>(
+    cached(`update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
+    ctx.json(),
+  );
+  const input: { name: string; parentUuid?: string | null } = { name: body.name };
+  if (body.parent_provider_uuid !== undefined) {
+    const next = body.parent_provider_uuid;
+    // Before 1.37 a parent, once set, can be neither changed nor removed.
+    if (!ctx.version.atLeast(1, 37) && current.parentUuid !== null && next !== current.parentUuid) {
+      throw new HttpError(400, 'Unable to save resource provider: re-parenting a provider is not currently allowed.');
+    }
+    input.parentUuid = next;
+  }
+  const p = ctx.engine.updateProvider(uuid, input);
+  return { status: 200, body: providerJson(ctx, p), headers: freshness(ctx, p.updatedAt) };
+}
+
+function remove(ctx: RequestContext): Reply {
+  ctx.engine.deleteProvider(ctx.params['uuid'] as string);
+  return { status: 204 };
+}
+
+export function registerResourceProviders(router: Router): void {
+  router
+    .add('GET', '/resource_providers', list)
+    .add('POST', '/resource_providers', create)
+    .add('GET', '/resource_providers/{uuid}', show)
+    .add('PUT', '/resource_providers/{uuid}', update)
+    .add('DELETE', '/resource_providers/{uuid}', remove);
+}

@@ -1,0 +1,68 @@
+import type { Handler } from './context.js';
+import { HttpError } from './http-error.js';
+import type { Microversion } from './microversion.js';
+
+interface Route {
+  method: string;
+  segments: string[];
+  handler: Handler;
+  /** The route exists from this microversion on; below it the path answers 404 (or 405). */
+  since: [number, number];
+}
+
+export interface Match {
+  handler: Handler;
+  params: Record<string, string>;
+}
+
+/**
+ * Placement's route table: literal segments and `{name}` parameters. A path that exists with
+ * other methods answers 405 with `Allow`; a route not yet available at the request's
+ * microversion is treated as absent, as Placement does.
+ */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler, since: [number, number] = [1, 0]): this {
+    this.routes.push({ method, segments: split(pattern), handler, since });
+    return this;
+  }
+
+  match(method: string, path: string, version: Microversion): Match {
+    const segments = split(path);
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, segments);
+      if (params === undefined || !version.atLeast(route.since[0], route.since[1])) continue;
+      if (route.method === method) return { handler: route.handler, params };
+      if (!allowed.includes(route.method)) allowed.push(route.method);
+    }
+    if (allowed.length === 0) throw new HttpError(404, `The resource could not be found.`);
+    throw new HttpError(405, `The method specified is not allowed for this resource.`, {
+      headers: { allow: allowed.sort().join(', ') },
+    });
+  }
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
+function matchSegments(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const s = segments[i] as string;
+    if (p.startsWith('{') && p.endsWith('}')) {
+      let value: string;
+      try {
+        value = decodeURIComponent(s);
+      } catch {
+        return undefined;
+      }
+      params[p.slice(1, -1)] = value;
+    } else if (p !== s) return undefined;
+  }
+  return params;
+}

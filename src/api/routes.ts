@@ -1,0 +1,27 @@
+import { registerAggregates } from './handlers/aggregates.js';
+import { registerAllocationCandidates } from './handlers/allocation-candidates.js';
+import { registerAllocations } from './handlers/allocations.js';
+import { registerInventories } from './handlers/inventories.js';
+import { registerReshaper } from './handlers/reshaper.js';
+import { registerResourceClasses } from './handlers/resource-classes.js';
+import { registerResourceProviders } from './handlers/resource-providers.js';
+import { registerTraits } from './handlers/traits.js';
+import { registerUsages } from './handlers/usages.js';
+import { Router } from './router.js';
+
+export { versionDocument } from './handlers/root.js';
+
+/** Every Placement route, with the microversion each appears at. */
+export function placementRoutes(): Router {
+  const router = new Router();
+  registerResourceProviders(router);
+  registerInventories(router);
+  registerAggregates(router);
+  registerTraits(router);
+  registerResourceClasses(router);
+  registerUsages(router);
+  registerAllocations(router);
+  registerReshaper(router);
+  registerAllocationCandidates(router);
+  return router;
+}

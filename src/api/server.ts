@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../common/logger.js';
+import { silentLogger } from '../../common/logger.js';
+import type { PlacementEngine } from '../placement/engine.js';
+import type { Authenticator } from './auth.js';
+import { NoAuth } from './auth.js';
+import type { Caller, Reply, RequestContext } from './context.js';
+import { HttpError, errorBody, toHttpError } from './http-error.js';
+import type { Microversion } from './microversion.js';
+import { negotiate } from './microversion.js';
+import { placementRoutes, versionDocument } from './routes.js';
+
+export interface PlacementServerOptions {
+  engine: PlacementEngine;
+  /** Default: Placement's noauth2. */
+  auth?: Authenticator;
+  logger?: Logger;
+  /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface PlacementServer {
+  readonly server: Server;
+  /** Listens on host:port (port 0 picks one) and resolves to the bound address. */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops accepting connections and resolves when every request in flight has been answered. */
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * The OpenStack Placement REST API (microversions 1.0 – 1.39) over a placement engine. Handlers
+ * run synchronously on the engine, so a request's writes are atomic with respect to every other
+ * request; the only awaits are reading the body and writing the answer.
+ */
+export function createPlacementServer(options: PlacementServerOptions): PlacementServer {
+  const { engine } = options;
+  const auth = options.auth ?? new NoAuth();
+  const logger = options.logger ?? silentLogger;
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const router = placementRoutes();
+  let inFlight = 0;
+  let closing: (() => void) | undefined;
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    const started = process.hrtime.bigint();
+    const requestId = `req-${randomUUID()}`;
+    let version: Microversion | undefined;
+    const finish = (status: number, headers: Record<string, string>, body: string | undefined): void => {
+      res.setHeader('x-openstack-request-id', requestId);
+      res.setHeader('openstack-request-id', requestId);
+      if (version !== undefined) {
+        res.setHeader('openstack-api-version', `placement ${version.toString()}`);
+        res.setHeader('vary', 'openstack-api-version');
+      }
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      if (body !== undefined) {
+        res.setHeader('content-type', headers['content-type'] ?? JSON_TYPE);
+        res.setHeader('content-length', Buffer.byteLength(body));
+      } else if (status !== 204 && status !== 304) {
+        res.setHeader('content-length', 0);
+      }
+      res.writeHead(status);
+      res.end(body);
+      logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          status,
+          version: version?.toString(),
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'placement request',
+      );
+      inFlight--;
+      if (inFlight === 0 && closing !== undefined) closing();
+    };
+    const fail = (error: unknown): void => {
+      const http = toHttpError(error);
+      if (http.status >= 500) logger.error({ requestId, err: http.cause ?? http }, 'placement request failed');
+      if (http.versionlessError) version = undefined;
+      const withCode = version === undefined || version.atLeast(1, 23);
+      finish(http.status, http.headers, errorBody(http, requestId, withCode));
+    };
+    readBody(req, maxBody)
+      .then((raw) => {
+        try {
+          const url = new URL(req.url ?? '/', 'http://placement');
+          const path = url.pathname;
+          if (path === '/' && req.method === 'GET') {
+            finish(200, {}, JSON.stringify(versionDocument()));
+            return;
+          }
+          if (path === '/healthcheck' && (req.method === 'GET' || req.method === 'HEAD')) {
+            finish(200, { 'content-type': 'text/plain' }, 'OK');
+            return;
+          }
+          const caller: Caller = auth.authenticate(req.headers);
+          version = negotiate(headerOf(req, 'openstack-api-version'));
+          const match = router.match(req.method ?? 'GET', path, version);
+          const ctx: RequestContext = {
+            method: req.method ?? 'GET',
+            path,
+            params: match.params,
+            query: url.searchParams,
+            version,
+            requestId,
+            caller,
+            engine,
+            json: () => parseJson(raw, headerOf(req, 'content-type')),
+          };
+          const reply: Reply = match.handler(ctx);
+          finish(reply.status, reply.headers ?? {}, reply.body === undefined ? undefined : JSON.stringify(reply.body));
+        } catch (error) {
+          fail(error);
+        }
+      })
+      .catch((error: unknown) => fail(error));
+  });
+
+  return {
+    server,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        let serverClosed = false;
+        let drained = inFlight === 0;
+        const done = (): void => {
+          if (serverClosed && drained) resolve();
+        };
+        closing = () => {
+          drained = true;
+          done();
+        };
+        server.close(() => {
+          serverClosed = true;
+          done();
+        });
+        // Idle keep-alive connections would hold close() open; busy ones finish their request.
+        server.closeIdleConnections();
+        done();
+      }),
+  };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        reject(new HttpError(413, `Request is too large: more than ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0) throw new HttpError(400, 'Malformed JSON: the request has no body.');
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type !== JSON_TYPE) {
+    throw new HttpError(415, `The media type ${JSON.stringify(type ?? '')} is not supported, use application/json`);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, `Malformed JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export type { ServerResponse };

@@ -1,0 +1,58 @@
+import { createPlacementServer } from '../../src/api/server.js';
+import type { PlacementServer, PlacementServerOptions } from '../../src/api/server.js';
+import { PlacementEngine } from '../../src/placement/engine.js';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or the raw text when the body is not JSON, or undefined when empty. */
+  body: unknown;
+  text: string;
+}
+
+export interface RequestOptions {
+  /** Microversion, e.g. '1.20' or 'latest'; omitted sends no version header. */
+  version?: string;
+  body?: unknown;
+  /** Raw body text (wins over body). */
+  raw?: string;
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface TestPlacement {
+  engine: PlacementEngine;
+  server: PlacementServer;
+  base: string;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+/** A Placement server on 127.0.0.1 with a fresh engine, for HTTP tests. */
+export async function startTestPlacement(options: Partial<PlacementServerOptions> = {}): Promise<TestPlacement> {
+  const engine = options.engine ?? new PlacementEngine();
+  const server = createPlacementServer({ ...options, engine });
+  const address = await server.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${address.port}`;
+  const request = async (method: string, path: string, o: RequestOptions = {}): Promise<HttpAnswer> => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token !== null) headers['x-auth-token'] = o.token ?? 'admin';
+    if (o.version !== undefined) headers['openstack-api-version'] = `placement ${o.version}`;
+    let body: string | undefined;
+    if (o.raw !== undefined) body = o.raw;
+    else if (o.body !== undefined) body = JSON.stringify(o.body);
+    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base + path, body === undefined ? { method, headers } : { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+  return { engine, server, base, request, close: () => server.close() };
+}

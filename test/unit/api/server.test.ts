@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestPlacement } from '../../support/placement-http.js';
+import { startTestPlacement } from '../../support/placement-http.js';
+
+let p: TestPlacement;
+beforeAll(async () => {
+  p = await startTestPlacement();
+});
+afterAll(() => p.close());
+
+describe('version discovery and negotiation', () => {
+  it('serves the version document at / without a token', async () => {
+    const r = await p.request('GET', '/', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      versions: [{ id: 'v1.0', max_version: '1.39', min_version: '1.0', status: 'CURRENT', links: [{ rel: 'self', href: '' }] }],
+    });
+  });
+
+  it('answers with the negotiated version and Vary', async () => {
+    const r = await p.request('GET', '/resource_providers', { version: '1.20' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('openstack-api-version')).toBe('placement 1.20');
+    expect(r.headers.get('vary')).toBe('openstack-api-version');
+    const latest = await p.request('GET', '/resource_providers', { version: 'latest' });
+    expect(latest.headers.get('openstack-api-version')).toBe('placement 1.39');
+    const none = await p.request('GET', '/resource_providers');
+    expect(none.headers.get('openstack-api-version')).toBe('placement 1.0');
+  });
+
+  it('refuses versions it does not serve with 406 and malformed ones with 400', async () => {
+    expect((await p.request('GET', '/resource_providers', { version: '1.40' })).status).toBe(406);
+    expect((await p.request('GET', '/resource_providers', { version: '2.0' })).status).toBe(406);
+    expect((await p.request('GET', '/resource_providers', { version: '1.x' })).status).toBe(400);
+  });
+
+  it('needs a token everywhere but / and answers 401 with an error body', async () => {
+    const r = await p.request('GET', '/resource_providers', { token: null });
+    expect(r.status).toBe(401);
+    expect(r.body).toMatchObject({ errors: [{ status: 401, title: 'Unauthorized' }] });
+  });
+
+  it('gives every answer a request id', async () => {
+    const r = await p.request('GET', '/resource_providers');
+    expect(r.headers.get('openstack-request-id')).toMatch(/^req-[0-9a-f-]{36}$/);
+  });
+
+  it('answers 404 for unknown paths and 405 with Allow for known paths', async () => {
+    expect((await p.request('GET', '/nope', { version: 'latest' })).status).toBe(404);
+    const r = await p.request('PATCH', '/resource_providers', { version: 'latest' });
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('shows error codes from 1.23 only', async () => {
+    const missing = '/resource_providers/00000000-0000-4000-8000-000000000009';
+    const old = await p.request('GET', missing, { version: '1.22' });
+    expect(old.status).toBe(404);
+    expect((old.body as { errors: Record<string, unknown>[] }).errors[0]).not.toHaveProperty('code');
+    const current = await p.request('GET', missing, { version: '1.23' });
+    expect((current.body as { errors: Record<string, unknown>[] }).errors[0]).toMatchObject({ code: 'placement.undefined_code' });
+  });
+
+  it('refuses malformed JSON, a wrong content type and an oversized body, writing nothing', async () => {
+    expect((await p.request('POST', '/resource_providers', { raw: '{"name": ' })).status).toBe(400);
+    expect((await p.request('POST', '/resource_providers', { raw: '{"name":"x"}', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+    expect((await p.request('POST', '/resource_providers', { raw: big })).status).toBe(413);
+    expect(p.engine.listProviders()).toEqual([]);
+  });
+
+  it('serves a health endpoint', async () => {
+    const r = await p.request('GET', '/healthcheck', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('OK');
+  });
+});
+
+describe('resource providers', () => {
+  it('creates with 201 and a location before 1.20, with 200 and the provider from 1.20', async () => {
+    const old = await p.request('POST', '/resource_providers', { version: '1.19', body: { name: 'rp-old' } });
+    expect(old.status).toBe(201);
+    expect(old.text).toBe('');
+    expect(old.headers.get('location')).toMatch(/^\/resource_providers\/[0-9a-f-]{36}$/);
+    const now = await p.request('POST', '/resource_providers', { version: '1.20', body: { name: 'rp-new' } });
+    expect(now.status).toBe(200);
+    expect(now.body).toMatchObject({ name: 'rp-new', generation: 0, parent_provider_uuid: null });
+  });
+
+  it('shows parent and root from 1.14 and the last-modified headers from 1.15', async () => {
+    const created = await p.request('POST', '/resource_providers', { version: 'latest', body: { name: 'rp-show' } });
+    const uuid = (created.body as { uuid: string }).uuid;
+    const v13 = await p.request('GET', `/resource_providers/${uuid}`, { version: '1.13' });
+    expect(v13.body).not.toHaveProperty('root_provider_uuid');
+    expect(v13.headers.get('last-modified')).toBeNull();
+    const v15 = await p.request('GET', `/resource_providers/${uuid}`, { version: '1.15' });
+    expect(v15.body).toMatchObject({ root_provider_uuid: uuid });
+    expect(v15.headers.get('cache-control')).toBe('no-cache');
+    expect(v15.headers.get('last-modified')).not.toBeNull();
+  });
+
+  it('validates bodies against the schema of the version', async () => {
+    const r = await p.request('POST', '/resource_providers', { version: '1.13', body: { name: 'x', parent_provider_uuid: null } });
+    expect(r.status).toBe(400);
+    const unknown = await p.request('POST', '/resource_providers', { version: 'latest', body: { name: 'x', colour: 'blue' } });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('refuses re-parenting before 1.37 and allows it from 1.37', async () => {
+    const mk = async (name: string, parent?: string): Promise<string> => {
+      const body: Record<string, unknown> = { name };
+      if (parent !== undefined) body['parent_provider_uuid'] = parent;
+      const r = await p.request('POST', '/resource_providers', { version: 'latest', body });
+      return (r.body as { uuid: string }).uuid;
+    };
+    const a = await mk('tree-a');
+    const b = await mk('tree-b');
+    const child = await mk('tree-child', a);
+    const refused = await p.request('PUT', `/resource_providers/${child}`, { version: '1.36', body: { name: 'tree-child', parent_provider_uuid: b } });
+    expect(refused.status).toBe(400);
+    const moved = await p.request('PUT', `/resource_providers/${child}`, { version: '1.37', body: { name: 'tree-child', parent_provider_uuid: b } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ parent_provider_uuid: b, root_provider_uuid: b });
+  });
+
+  it('maps engine errors to Placement status and code', async () => {
+    await p.request('POST', '/resource_providers', { version: 'latest', body: { name: 'dup' } });
+    const dup = await p.request('POST', '/resource_providers', { version: 'latest', body: { name: 'dup' } });
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ errors: [{ code: 'placement.duplicate_name' }] });
+  });
+});
