@@ -1,39 +1,46 @@
 #!/usr/bin/env bash
 # Starts upstream OpenStack Placement 8.0 (Debian 12's python3-placement) on 127.0.0.1, with no
 # Keystone, as a comparison baseline and a reference server. Prints its base URL on stdout
-# (everything else goes to stderr).
+# (everything else goes to stderr). Stop it with stop-upstream-placement.sh STATE_DIR.
 #
 #   start-upstream-placement.sh [STATE_DIR] [PORT]
-#     STATE_DIR  default /tmp/tstack-upstream-placement (config, SQLite DB, pidfile, log)
-#     PORT       default 28778 (outside the kernel's ephemeral range 32768-60999 here)
+#     STATE_DIR  default /tmp/tstack-upstream-placement: config, database, pidfiles, logs.
+#                Must be reachable by the `postgres` user (not under /root) with the default DB.
+#     PORT       default 28778 (outside the kernel's ephemeral range, 32768-60999 here)
 #
 # Environment:
+#   PLACEMENT_DB         postgresql (default) or sqlite; fixed per state dir at its first start
 #   PLACEMENT_PROCESSES  uwsgi worker processes (default 2)
 #   PLACEMENT_THREADS    threads per worker (default 4)
-#   PLACEMENT_RESET=1    drop the database (only when the server is not running) and start empty
+#   PLACEMENT_RESET=1    start with an empty database (only when the server is not running)
 #
-# Sizing: 2 processes x 4 threads for a 2-core machine. Placement's request handling is mostly
-# Python (GIL-bound) plus SQLite work, so one process per core gives the parallelism and a few
-# threads per process cover the time spent waiting on the database and the client. Upstream's
-# packaged uwsgi ini (8 x 32) is sized for a big control node.
+# Sizing: 2 processes x 4 threads for a 2-core machine. Request handling is mostly Python (one
+# GIL per process), so one process per core gives the parallelism, and a few threads per process
+# cover the time spent waiting on the database and the client. (Debian's packaged
+# placement-api-uwsgi.ini, 8 x 32, is sized for a big control node.)
 #
 # Server: uwsgi (uwsgi-core + uwsgi-plugin-python3) serving /usr/bin/placement-api over plain
 # HTTP, with the chunked-input options of Debian's placement-api-uwsgi.ini. Debian's
-# `placement-api`/`placement-common` packages are not used: they only add an init script, a
+# `placement-api`/`placement-common` packages are not used: they add only an init script, a
 # system user and dbconfig-common prompts.
-# Database: a SQLite file (`sqlite:////abs/path`); Placement 8.0 accepts it (its own functional
-# tests run on SQLite) and `placement-manage db sync` builds the schema. It is switched to WAL
-# journal mode once, after the sync, so that readers do not block on the writer.
+#
+# Database: a private PostgreSQL 15 cluster in STATE_DIR/pgdata, listening on a Unix socket in
+# STATE_DIR/pgrun only (no TCP port), default settings. Placement 8.0 also accepts a SQLite file
+# (PLACEMENT_DB=sqlite) and `db sync` builds it, but concurrent writes then fail with HTTP 500
+# "(sqlite3.OperationalError) database is locked" (measured: 282 of 1600 requests from 16
+# clients, with WAL or without), so SQLite is only good for one client at a time.
+#
 # Auth: `[api] auth_strategy = noauth2`: every request but `GET /` needs an `X-Auth-Token`
 # header; token `admin` is an admin (any other token is a user with no role and gets 403).
 #
-# Safe to run again: when the server of this state dir is already up on PORT it just prints the URL.
+# Safe to run again: when this state dir's server is already up on PORT it just prints the URL.
 set -euo pipefail
 
 state_dir="${1:-/tmp/tstack-upstream-placement}"
 port="${2:-28778}"
 processes="${PLACEMENT_PROCESSES:-2}"
 threads="${PLACEMENT_THREADS:-4}"
+pg_bin=/usr/lib/postgresql/15/bin
 
 log() { printf '[upstream-placement] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -49,12 +56,25 @@ fi
 mkdir -p "$state_dir"
 state_dir="$(cd "$state_dir" && pwd -P)"
 etc_dir="$state_dir/etc"
-db_file="$state_dir/placement.sqlite"
 pid_file="$state_dir/uwsgi.pid"
 log_file="$state_dir/uwsgi.log"
 port_file="$state_dir/port"
+backend_file="$state_dir/db-backend"
 sync_stamp="$state_dir/db-synced"
+sqlite_file="$state_dir/placement.sqlite"
+pg_data="$state_dir/pgdata"
+pg_run="$state_dir/pgrun"
 url="http://127.0.0.1:$port"
+
+if [ -s "$backend_file" ] && [ "${PLACEMENT_RESET:-0}" != 1 ]; then
+  backend="$(cat "$backend_file")"
+  if [ -n "${PLACEMENT_DB:-}" ] && [ "$PLACEMENT_DB" != "$backend" ]; then
+    die "$state_dir uses $backend; PLACEMENT_DB=$PLACEMENT_DB needs another state dir or PLACEMENT_RESET=1"
+  fi
+else
+  backend="${PLACEMENT_DB:-postgresql}"
+fi
+case "$backend" in postgresql|sqlite) ;; *) die "PLACEMENT_DB must be postgresql or sqlite" ;; esac
 
 # ---- packages (same retry/lock pattern as scripts/install-deps.sh) ------------------------------
 apt_updated=0
@@ -65,6 +85,7 @@ apt_install() {
   done
   [ "${#missing[@]}" -gt 0 ] || return 0
   [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
+  # Installing a daemon's package must not start the distro's copy of it.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
@@ -103,6 +124,8 @@ our_pid() {
 answers() {
   curl -sf --max-time 2 "$url/" 2>/dev/null | grep -q '"max_version"'
 }
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+pg_running() { [ -f "$pg_data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; }
 
 # ---- already running? ---------------------------------------------------------------------------
 if pid="$(our_pid)"; then
@@ -118,9 +141,43 @@ if curl -s --max-time 2 -o /dev/null "$url/" 2>/dev/null; then
   die "something else already answers on $url"
 fi
 
-apt_install python3-placement uwsgi-core uwsgi-plugin-python3 curl
+pkgs=(python3-placement uwsgi-core uwsgi-plugin-python3 curl)
+[ "$backend" = sqlite ] || pkgs+=(postgresql-15 python3-psycopg2)
+apt_install "${pkgs[@]}"
 
-# ---- configuration ------------------------------------------------------------------------------
+# ---- database -----------------------------------------------------------------------------------
+if [ "${PLACEMENT_RESET:-0}" = 1 ]; then
+  if pg_running; then as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >&2; fi
+  rm -rf "$pg_data" "$pg_run" "$sqlite_file" "$sqlite_file-wal" "$sqlite_file-shm" "$sync_stamp"
+fi
+printf '%s\n' "$backend" > "$backend_file"
+
+if [ "$backend" = postgresql ]; then
+  as_postgres test -x "$state_dir" || die "user postgres cannot reach $state_dir: pick a state dir outside /root"
+  [ "${#pg_run}" -le 90 ] || die "state dir path too long for a Unix socket: $state_dir"
+  if [ ! -s "$pg_data/PG_VERSION" ]; then
+    rm -rf "$pg_data" "$sync_stamp"
+    install -d -o postgres -g postgres -m 700 "$pg_data"
+    log "initdb $pg_data"
+    as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$state_dir/initdb.log" 2>&1 \
+      || { cat "$state_dir/initdb.log" >&2; die "initdb failed"; }
+  fi
+  install -d -o postgres -g postgres -m 755 "$pg_run"
+  if ! pg_running; then
+    # Unix socket only (no TCP port); PostgreSQL's default settings otherwise.
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_run/postgresql.log" -w -t 60 \
+      -o "-c listen_addresses='' -k $pg_run -c unix_socket_permissions=0777" start >&2 \
+      || { tail -n 20 "$pg_run/postgresql.log" >&2 || true; die "PostgreSQL did not start"; }
+  fi
+  if [ "$(as_postgres "$pg_bin/psql" -h "$pg_run" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'placement'" postgres 2>/dev/null)" != 1 ]; then
+    as_postgres "$pg_bin/createdb" -h "$pg_run" -U postgres placement >&2
+    rm -f "$sync_stamp"
+  fi
+  connection="postgresql+psycopg2://postgres@/placement?host=$pg_run"
+else
+  connection="sqlite:///$sqlite_file"
+fi
+
 mkdir -p "$etc_dir"
 cat > "$etc_dir/placement.conf" <<EOF
 [DEFAULT]
@@ -130,9 +187,21 @@ debug = false
 auth_strategy = noauth2
 
 [placement_database]
-connection = sqlite:///$db_file
+connection = $connection
 EOF
 
+pkg_version="$(dpkg-query -W -f='${Version}' python3-placement)"
+if [ "$(cat "$sync_stamp" 2>/dev/null)" != "$backend $pkg_version" ]; then
+  log "placement-manage db sync ($backend)"
+  (cd "$state_dir" && placement-manage --config-file "$etc_dir/placement.conf" db sync) >&2
+  if [ "$backend" = sqlite ]; then
+    # WAL: readers do not wait for the writer (it does not make concurrent writers work).
+    /usr/bin/python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$sqlite_file"
+  fi
+  printf '%s\n' "$backend $pkg_version" > "$sync_stamp"
+fi
+
+# ---- uwsgi --------------------------------------------------------------------------------------
 cat > "$etc_dir/uwsgi.ini" <<EOF
 [uwsgi]
 plugins = python3
@@ -146,7 +215,7 @@ thunder-lock = true
 need-app = true
 die-on-term = true
 no-orphans = true
-# Python's finalizer crashes in greenlet when a worker exits; skip it.
+# Python's finalizer segfaults in greenlet when a worker exits; skip it.
 skip-atexit-teardown = true
 worker-reload-mercy = 5
 reload-mercy = 5
@@ -166,27 +235,9 @@ chdir = $state_dir
 pidfile = $pid_file
 EOF
 
-# ---- database -----------------------------------------------------------------------------------
-if [ "${PLACEMENT_RESET:-0}" = 1 ]; then
-  rm -f "$db_file" "$db_file-wal" "$db_file-shm" "$sync_stamp"
-fi
-pkg_version="$(dpkg-query -W -f='${Version}' python3-placement)"
-if [ ! -s "$db_file" ] || [ "$(cat "$sync_stamp" 2>/dev/null)" != "$pkg_version" ]; then
-  log "placement-manage db sync ($db_file)"
-  (cd "$state_dir" && placement-manage --config-file "$etc_dir/placement.conf" db sync) >&2
-  /usr/bin/python3 - "$db_file" <<'EOF' >/dev/null
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-print(c.execute('PRAGMA journal_mode=WAL').fetchone())
-c.close()
-EOF
-  printf '%s\n' "$pkg_version" > "$sync_stamp"
-fi
-
-# ---- start and wait until it answers ------------------------------------------------------------
 printf '%s\n' "$port" > "$port_file"
-log "starting uwsgi on $url ($processes processes x $threads threads), log $log_file"
-uwsgi --ini "$etc_dir/uwsgi.ini" --daemonize2 "$log_file" >&2
+log "starting uwsgi on $url ($processes processes x $threads threads, $backend), log $log_file"
+uwsgi --ini "$etc_dir/uwsgi.ini" --daemonize2 "$log_file" >>"$log_file" 2>&1
 
 deadline=$((SECONDS + 60))
 until answers; do

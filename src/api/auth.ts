@@ -8,31 +8,35 @@ export interface Authenticator {
   authenticate(headers: IncomingHttpHeaders): Caller;
 }
 
+/** The token; a missing header is a 401 (an empty one counts as present, as in Placement). */
 function token(headers: IncomingHttpHeaders): string {
   const value = headers['x-auth-token'];
   const t = Array.isArray(value) ? value[0] : value;
-  if (t === undefined || t === '') throw new HttpError(401, 'The request you have made requires authentication.');
+  if (t === undefined) throw new HttpError(401, 'The request you have made requires authentication.', { versionless: true });
   return t;
 }
 
 /**
- * Placement's `noauth2` mode: any token is accepted; the token `admin` is the admin, any other
- * names `user:project` or just a user (the project then comes from `x-project-id`). For tests and
- * for a node-local endpoint, never for an endpoint other hosts can reach.
+ * Placement's `noauth2` mode: any token is accepted. A token is `user[:project]` (the project is
+ * the user when not given); the user `admin` has the admin role; an `X-Roles` header replaces the
+ * roles; `OpenStack-System-Scope: all` makes the caller system-scoped. For tests and for a
+ * node-local endpoint, never for an endpoint other hosts can reach.
  */
 export class NoAuth implements Authenticator {
   authenticate(headers: IncomingHttpHeaders): Caller {
     const t = token(headers);
-    if (t === 'admin') return { admin: true, projectId: 'admin', userId: 'admin', roles: ['admin'] };
-    const [user, project] = t.split(':');
-    const header = headers['x-project-id'];
-    return {
-      admin: false,
-      userId: user,
-      projectId: project ?? (Array.isArray(header) ? header[0] : header),
-      roles: [],
-    };
+    const colon = t.indexOf(':');
+    const userId = colon < 0 ? t : t.slice(0, colon);
+    const projectId = colon < 0 ? userId : t.slice(colon + 1);
+    const rolesHeader = first(headers['x-roles']);
+    const roles = rolesHeader !== undefined ? rolesHeader.split(',').map((r) => r.trim()).filter((r) => r !== '') : userId === 'admin' ? ['admin'] : [];
+    const systemScope = first(headers['openstack-system-scope'])?.toLowerCase() === 'all';
+    return { admin: roles.includes('admin'), userId, projectId: systemScope ? undefined : projectId, roles, systemScope };
   }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export interface StaticToken {
@@ -40,6 +44,8 @@ export interface StaticToken {
   roles: readonly string[];
   projectId?: string;
   userId?: string;
+  /** A system-scoped reader may read everything. */
+  systemScope?: boolean;
 }
 
 /**
@@ -59,7 +65,7 @@ export class StaticTokenAuth implements Authenticator {
     for (const { key, entry } of this.tokens) {
       if (key.length === given.length && timingSafeEqual(key, given)) found = entry;
     }
-    if (found === undefined) throw new HttpError(401, 'The request you have made requires authentication.');
-    return { admin: found.roles.includes('admin'), projectId: found.projectId, userId: found.userId, roles: found.roles };
+    if (found === undefined) throw new HttpError(401, 'The request you have made requires authentication.', { versionless: true });
+    return { admin: found.roles.includes('admin'), projectId: found.projectId, userId: found.userId, roles: found.roles, systemScope: found.systemScope ?? false };
   }
 }

@@ -7,6 +7,8 @@ export interface Caller {
   readonly projectId: string | undefined;
   readonly userId: string | undefined;
   readonly roles: readonly string[];
+  /** `OpenStack-System-Scope: all`: a system-scoped caller (a reader of everything). */
+  readonly systemScope: boolean;
 }
 
 /** What a handler sees of a request. */
@@ -19,8 +21,10 @@ export interface RequestContext {
   readonly requestId: string;
   readonly caller: Caller;
   readonly engine: PlacementEngine;
-  /** The parsed JSON body; a 400 when it is missing or not JSON. */
+  /** The parsed JSON body; a 415 when it is not declared JSON, a 400 when it does not parse. */
   json(): unknown;
+  /** An absolute URL for a path on this server (for `Location`), from the request's Host. */
+  url(path: string): string;
 }
 
 /** What a handler answers. `body` undefined means no body (204, or 201 before 1.20). */

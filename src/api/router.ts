@@ -8,6 +8,8 @@ interface Route {
   handler: Handler;
   /** The route exists from this microversion on; below it the path answers 404 (or 405). */
   since: [number, number];
+  /** Below `since`, answer 405 without `Allow` instead of 404 (Placement's DELETE of all inventories). */
+  below405: boolean;
 }
 
 export interface Match {
@@ -23,29 +25,42 @@ export interface Match {
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler, since: [number, number] = [1, 0]): this {
-    this.routes.push({ method, segments: split(pattern), handler, since });
+  /** Routes of one path are answered in `Allow` in the order they are added, as Placement lists them. */
+  add(method: string, pattern: string, handler: Handler, since: [number, number] = [1, 0], options: { below405?: boolean } = {}): this {
+    this.routes.push({ method, segments: split(pattern), handler, since, below405: options.below405 ?? false });
     return this;
   }
 
   match(method: string, path: string, version: Microversion): Match {
     const segments = split(path);
     const allowed: string[] = [];
+    let pathKnown = false;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, segments);
-      if (params === undefined || !version.atLeast(route.since[0], route.since[1])) continue;
+      if (params === undefined) continue;
+      pathKnown = true;
+      if (!version.atLeast(route.since[0], route.since[1])) {
+        if (route.method === method && route.below405) {
+          throw new HttpError(405, '', { template: 'method', method });
+        }
+        continue;
+      }
       if (route.method === method) return { handler: route.handler, params };
       if (!allowed.includes(route.method)) allowed.push(route.method);
     }
-    if (allowed.length === 0) throw new HttpError(404, `The resource could not be found.`);
-    throw new HttpError(405, `The method specified is not allowed for this resource.`, {
-      headers: { allow: allowed.sort().join(', ') },
+    if (allowed.length === 0) throw new HttpError(404, '', { versionless: !pathKnown });
+    throw new HttpError(405, 'The method specified is not allowed for this resource.', {
+      headers: { allow: allowed.join(', ') },
+      template: 'method',
+      method,
     });
   }
 }
 
 function split(path: string): string[] {
-  return path.split('/').filter((s) => s !== '');
+  // A trailing slash is a different path, as in Placement: keep the empty last segment.
+  const parts = path.split('/');
+  return parts.slice(1);
 }
 
 function matchSegments(pattern: string[], segments: string[]): Record<string, string> | undefined {

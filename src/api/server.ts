@@ -8,7 +8,7 @@ import type { PlacementEngine } from '../placement/engine.js';
 import type { Authenticator } from './auth.js';
 import { NoAuth } from './auth.js';
 import type { Caller, Reply, RequestContext } from './context.js';
-import { HttpError, errorBody, toHttpError } from './http-error.js';
+import { HttpError, errorBody, toHttpError, unauthorizedBody } from './http-error.js';
 import type { Microversion } from './microversion.js';
 import { negotiate } from './microversion.js';
 import { placementRoutes, versionDocument } from './routes.js';
@@ -53,7 +53,6 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
     let version: Microversion | undefined;
     const finish = (status: number, headers: Record<string, string>, body: string | undefined): void => {
       res.setHeader('x-openstack-request-id', requestId);
-      res.setHeader('openstack-request-id', requestId);
       if (version !== undefined) {
         res.setHeader('openstack-api-version', `placement ${version.toString()}`);
         res.setHeader('vary', 'openstack-api-version');
@@ -84,8 +83,13 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
     const fail = (error: unknown): void => {
       const http = toHttpError(error);
       if (http.status >= 500) logger.error({ requestId, err: http.cause ?? http }, 'placement request failed');
-      if (http.versionlessError) version = undefined;
-      const withCode = version === undefined || version.atLeast(1, 23);
+      if (http.versionless) version = undefined;
+      if (http.status === 401) {
+        finish(401, http.headers, unauthorizedBody());
+        return;
+      }
+      // The code appears from 1.23; errors raised before a version was settled carry none.
+      const withCode = version !== undefined && version.atLeast(1, 23);
       finish(http.status, http.headers, errorBody(http, requestId, withCode));
     };
     readBody(req, maxBody)
@@ -93,6 +97,9 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         try {
           const url = new URL(req.url ?? '/', 'http://placement');
           const path = url.pathname;
+          if (raw.length > 0 && headerOf(req, 'content-type') === undefined) {
+            throw new HttpError(400, 'content-type header required when content-length > 0', { versionless: true });
+          }
           if (path === '/' && req.method === 'GET') {
             finish(200, {}, JSON.stringify(versionDocument()));
             return;
@@ -104,6 +111,11 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
           const caller: Caller = auth.authenticate(req.headers);
           version = negotiate(headerOf(req, 'openstack-api-version'));
           const match = router.match(req.method ?? 'GET', path, version);
+          const accept = headerOf(req, 'accept');
+          if (req.method === 'GET' && !acceptsJson(accept)) {
+            throw new HttpError(406, 'Only application/json is provided', { template: 'accept', accept: accept ?? '' });
+          }
+          const host = headerOf(req, 'host') ?? 'localhost';
           const ctx: RequestContext = {
             method: req.method ?? 'GET',
             path,
@@ -114,6 +126,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
             caller,
             engine,
             json: () => parseJson(raw, headerOf(req, 'content-type')),
+            url: (p) => `http://${host}${p}`,
           };
           const reply: Reply = match.handler(ctx);
           finish(reply.status, reply.headers ?? {}, reply.body === undefined ? undefined : JSON.stringify(reply.body));
@@ -183,12 +196,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** Clients that send no Accept, or one that admits JSON, get JSON; others a 406, as Placement. */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((part) => {
+    const type = (part.split(';')[0] ?? '').trim().toLowerCase();
+    return type === JSON_TYPE || type === '*/*' || type === 'application/*';
+  });
+}
+
 function parseJson(raw: Buffer, contentType: string | undefined): unknown {
-  if (raw.length === 0) throw new HttpError(400, 'Malformed JSON: the request has no body.');
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   if (type !== JSON_TYPE) {
-    throw new HttpError(415, `The media type ${JSON.stringify(type ?? '')} is not supported, use application/json`);
+    const shown = contentType === undefined ? 'None' : contentType;
+    throw new HttpError(415, `The media type ${shown} is not supported, use application/json`, { template: 'media', mediaType: shown });
   }
+  if (raw.length === 0) throw new HttpError(400, 'Malformed JSON: Expecting value: line 1 column 1 (char 0)');
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (error) {

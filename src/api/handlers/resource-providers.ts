@@ -1,6 +1,7 @@
 import type { ProviderFilter, ProviderView } from '../../placement/types.js';
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
+import { authorize } from '../policy.js';
 import { allowQuery, freshness, location } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
@@ -54,6 +55,7 @@ function cached(key: string, make: () => JsonSchema): JsonSchema {
 }
 
 function list(ctx: RequestContext): Reply {
+  authorize(ctx, 'placement:resource_providers:list', 'read');
   const allowed = ['name', 'uuid'];
   if (ctx.version.atLeast(1, 3)) allowed.push('member_of');
   if (ctx.version.atLeast(1, 4)) allowed.push('resources');
@@ -81,30 +83,35 @@ function list(ctx: RequestContext): Reply {
 }
 
 function create(ctx: RequestContext): Reply {
+  const raw = ctx.json();
+  authorize(ctx, 'placement:resource_providers:create', 'write');
   const body = validateBody<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
     cached(`create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
-    ctx.json(),
+    raw,
   );
   const input: { name: string; uuid?: string; parentUuid?: string | null } = { name: body.name };
   if (body.uuid !== undefined) input.uuid = body.uuid;
   if (body.parent_provider_uuid !== undefined) input.parentUuid = body.parent_provider_uuid;
   const p = ctx.engine.createProvider(input);
-  const headers = location(`/resource_providers/${p.uuid}`);
+  const headers = location(ctx.url(`/resource_providers/${p.uuid}`));
   if (!ctx.version.atLeast(1, 20)) return { status: 201, headers };
   return { status: 200, body: providerJson(ctx, p), headers: { ...headers, ...freshness(ctx, p.updatedAt) } };
 }
 
 function show(ctx: RequestContext): Reply {
+  authorize(ctx, 'placement:resource_providers:show', 'read');
   const p = ctx.engine.requireProvider(ctx.params['uuid'] as string);
   return { status: 200, body: providerJson(ctx, p), headers: freshness(ctx, p.updatedAt) };
 }
 
 function update(ctx: RequestContext): Reply {
+  const raw = ctx.json();
+  authorize(ctx, 'placement:resource_providers:update', 'write');
   const uuid = ctx.params['uuid'] as string;
   const current = ctx.engine.requireProvider(uuid);
   const body = validateBody<{ name: string; parent_provider_uuid?: string | null }>(
     cached(`update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
-    ctx.json(),
+    raw,
   );
   const input: { name: string; parentUuid?: string | null } = { name: body.name };
   if (body.parent_provider_uuid !== undefined) {
@@ -120,6 +127,7 @@ function update(ctx: RequestContext): Reply {
 }
 
 function remove(ctx: RequestContext): Reply {
+  authorize(ctx, 'placement:resource_providers:delete', 'write');
   ctx.engine.deleteProvider(ctx.params['uuid'] as string);
   return { status: 204 };
 }
@@ -129,6 +137,6 @@ export function registerResourceProviders(router: Router): void {
     .add('GET', '/resource_providers', list)
     .add('POST', '/resource_providers', create)
     .add('GET', '/resource_providers/{uuid}', show)
-    .add('PUT', '/resource_providers/{uuid}', update)
-    .add('DELETE', '/resource_providers/{uuid}', remove);
+    .add('DELETE', '/resource_providers/{uuid}', remove)
+    .add('PUT', '/resource_providers/{uuid}', update);
 }
