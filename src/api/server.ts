@@ -129,7 +129,8 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
             url: (p) => `http://${host}${p}`,
           };
           const reply: Reply = match.handler(ctx);
-          finish(reply.status, reply.headers ?? {}, reply.body === undefined ? undefined : JSON.stringify(reply.body));
+          const text = reply.rawJson ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
+          finish(reply.status, reply.headers ?? {}, text);
         } catch (error) {
           fail(error);
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `tstack-host` command: a tiny dispatcher over its subcommands. */
 import { DEFAULT_SEED, formatDemo, runDemo } from './demo.js';
+import { ServeUsageError, parseServeArgs, servePlacement } from './placement-serve.js';
 
 const USAGE = `Usage: tstack-host <command> [options]
 
@@ -9,6 +10,10 @@ Commands:
                              VMs through the placement engine and report placements and utilisation.
                              --seed N  seed of the workload and tie-breaks (default ${DEFAULT_SEED})
                              --json    print the report as JSON
+  placement serve [--host H] [--port P] [--journal PATH] [--tokens FILE]
+                             Serve the OpenStack Placement API (microversions 1.0-1.39) on H:P
+                             (default 127.0.0.1:8778). --journal keeps the state in an fsynced
+                             journal; --tokens FILE switches from noauth2 to static tokens with roles.
   help                       Show this text.
 `;
 
@@ -37,15 +42,27 @@ function demo(args: readonly string[]): number {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: readonly string[]) => number> = {
+function placement(args: readonly string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'serve') throw new UsageError(`Unknown placement command: ${sub ?? '(none)'}`);
+  try {
+    return servePlacement(parseServeArgs(rest));
+  } catch (error) {
+    if (error instanceof ServeUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<number>> = {
   demo,
+  placement,
   help: () => {
     process.stdout.write(USAGE);
     return 0;
   },
 };
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
@@ -54,9 +71,9 @@ export function main(argv: readonly string[]): number {
   const run = COMMANDS[command];
   try {
     if (run === undefined) throw new UsageError(`Unknown command: ${command}`);
-    return run(rest);
+    return await run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof ServeUsageError) {
       process.stderr.write(`tstack-host: ${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -64,4 +81,4 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
