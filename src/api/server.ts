@@ -58,6 +58,8 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         res.setHeader('vary', 'openstack-api-version');
       }
       for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      // While stopping, tell keep-alive clients not to send more on this connection.
+      if (closing !== undefined) res.setHeader('connection', 'close');
       if (body !== undefined) {
         res.setHeader('content-type', headers['content-type'] ?? JSON_TYPE);
         res.setHeader('content-length', Buffer.byteLength(body));
@@ -78,7 +80,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         'placement request',
       );
       inFlight--;
-      if (inFlight === 0 && closing !== undefined) closing();
+      if (inFlight === 0 && closing !== undefined) res.once('finish', () => closing?.());
     };
     const fail = (error: unknown): void => {
       const http = toHttpError(error);
@@ -157,6 +159,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         };
         closing = () => {
           drained = true;
+          server.closeIdleConnections();
           done();
         };
         server.close(() => {

@@ -132,3 +132,32 @@ describe('resource providers', () => {
     expect(dup.body).toMatchObject({ errors: [{ code: 'placement.duplicate_name' }] });
   });
 });
+
+describe('graceful close', () => {
+  it('answers a request still uploading its body before close() resolves', async () => {
+    const q = await startTestPlacement();
+    const { request } = await import('node:http');
+    const url = new URL(q.base);
+    const body = JSON.stringify({ name: 'late-node' });
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: '/resource_providers', method: 'POST', headers: { 'x-auth-token': 'admin', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'openstack-api-version': 'placement 1.20' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, the rest after close() has begun.
+      req.write(body.slice(0, 5));
+      setTimeout(() => {
+        closing = q.close();
+        setTimeout(() => req.end(body.slice(5)), 50);
+      }, 50);
+    });
+    let closing: Promise<void> | undefined;
+    expect(await answer).toBe(200);
+    await closing;
+    expect(q.engine.listProviders().map((p) => p.name)).toEqual(['late-node']);
+  });
+});
