@@ -4,12 +4,11 @@
 # (everything else goes to stderr). Stop it with stop-upstream-placement.sh STATE_DIR.
 #
 #   start-upstream-placement.sh [STATE_DIR] [PORT]
-#     STATE_DIR  default /tmp/tstack-upstream-placement: config, database, pidfiles, logs.
-#                Must be reachable by the `postgres` user (not under /root) with the default DB.
+#     STATE_DIR  default /tmp/tstack-upstream-placement: config, database, pidfiles, logs
 #     PORT       default 28778 (outside the kernel's ephemeral range, 32768-60999 here)
 #
 # Environment:
-#   PLACEMENT_DB         postgresql (default) or sqlite; fixed per state dir at its first start
+#   PLACEMENT_DB         mariadb (default) or sqlite; fixed per state dir at its first start
 #   PLACEMENT_PROCESSES  uwsgi worker processes (default 2)
 #   PLACEMENT_THREADS    threads per worker (default 4)
 #   PLACEMENT_RESET=1    start with an empty database (only when the server is not running)
@@ -20,15 +19,20 @@
 # placement-api-uwsgi.ini, 8 x 32, is sized for a big control node.)
 #
 # Server: uwsgi (uwsgi-core + uwsgi-plugin-python3) serving /usr/bin/placement-api over plain
-# HTTP, with the chunked-input options of Debian's placement-api-uwsgi.ini. Debian's
+# HTTP, with the options of Debian's placement-api-uwsgi.ini that matter. Debian's
 # `placement-api`/`placement-common` packages are not used: they add only an init script, a
 # system user and dbconfig-common prompts.
 #
-# Database: a private PostgreSQL 15 cluster in STATE_DIR/pgdata, listening on a Unix socket in
-# STATE_DIR/pgrun only (no TCP port), default settings. Placement 8.0 also accepts a SQLite file
-# (PLACEMENT_DB=sqlite) and `db sync` builds it, but concurrent writes then fail with HTTP 500
-# "(sqlite3.OperationalError) database is locked" (measured: 282 of 1600 requests from 16
-# clients, with WAL or without), so SQLite is only good for one client at a time.
+# Database: a private MariaDB 10.11 server (Debian's mariadb-server) with its data in
+# STATE_DIR/mysql, on a Unix socket only (--skip-networking: no TCP port), default settings,
+# database created `CHARACTER SET utf8` as devstack (upstream's CI) does. MySQL/MariaDB is what
+# Placement is run and tested on. Measured alternatives:
+#   - SQLite (PLACEMENT_DB=sqlite): Placement 8.0 accepts `sqlite:////abs/path` and `db sync`
+#     builds it, but concurrent writes fail with HTTP 500 "(sqlite3.OperationalError) database is
+#     locked" (282 of 1600 requests from 16 clients, WAL or not): one client at a time only.
+#   - PostgreSQL 15: correct under concurrency, but Placement 8.0 has SQL that PostgreSQL rejects
+#     (HTTP 500): GET /usages at 1.38 (GROUP BY) and allocation candidates with a forbidden trait
+#     (trait names compared to integer ids). Not offered.
 #
 # Auth: `[api] auth_strategy = noauth2`: every request but `GET /` needs an `X-Auth-Token`
 # header; token `admin` is an admin (any other token is a user with no role and gets 403).
@@ -40,7 +44,6 @@ state_dir="${1:-/tmp/tstack-upstream-placement}"
 port="${2:-28778}"
 processes="${PLACEMENT_PROCESSES:-2}"
 threads="${PLACEMENT_THREADS:-4}"
-pg_bin=/usr/lib/postgresql/15/bin
 
 log() { printf '[upstream-placement] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -62,8 +65,9 @@ port_file="$state_dir/port"
 backend_file="$state_dir/db-backend"
 sync_stamp="$state_dir/db-synced"
 sqlite_file="$state_dir/placement.sqlite"
-pg_data="$state_dir/pgdata"
-pg_run="$state_dir/pgrun"
+my_data="$state_dir/mysql"
+my_sock="$state_dir/mysqld.sock"
+my_pid_file="$state_dir/mysqld.pid"
 url="http://127.0.0.1:$port"
 
 if [ -s "$backend_file" ] && [ "${PLACEMENT_RESET:-0}" != 1 ]; then
@@ -72,9 +76,9 @@ if [ -s "$backend_file" ] && [ "${PLACEMENT_RESET:-0}" != 1 ]; then
     die "$state_dir uses $backend; PLACEMENT_DB=$PLACEMENT_DB needs another state dir or PLACEMENT_RESET=1"
   fi
 else
-  backend="${PLACEMENT_DB:-postgresql}"
+  backend="${PLACEMENT_DB:-mariadb}"
 fi
-case "$backend" in postgresql|sqlite) ;; *) die "PLACEMENT_DB must be postgresql or sqlite" ;; esac
+case "$backend" in mariadb|sqlite) ;; *) die "PLACEMENT_DB must be mariadb or sqlite" ;; esac
 
 # ---- packages (same retry/lock pattern as scripts/install-deps.sh) ------------------------------
 apt_updated=0
@@ -124,11 +128,20 @@ our_pid() {
 answers() {
   curl -sf --max-time 2 "$url/" 2>/dev/null | grep -q '"max_version"'
 }
-as_postgres() { (cd / && runuser -u postgres -- "$@"); }
-pg_running() { [ -f "$pg_data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; }
+# The pid of this state dir's mariadbd, if it runs.
+mariadb_pid() {
+  local pid
+  [ -s "$my_pid_file" ] || return 1
+  pid="$(tr -dc 0-9 < "$my_pid_file")"
+  [ -n "$pid" ] && alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--datadir=$my_data" || return 1
+  printf '%s\n' "$pid"
+}
+sql() { mariadb --no-defaults --socket="$my_sock" -u root -N -B -e "$1"; }
 
 # ---- already running? ---------------------------------------------------------------------------
 if pid="$(our_pid)"; then
+  [ "${PLACEMENT_RESET:-0}" != 1 ] || die "PLACEMENT_RESET=1: the server of $state_dir runs (pid $pid); stop it first"
   if [ "$(cat "$port_file" 2>/dev/null)" = "$port" ] && answers; then
     log "already running (pid $pid)"
     printf '%s\n' "$url"
@@ -142,38 +155,47 @@ if curl -s --max-time 2 -o /dev/null "$url/" 2>/dev/null; then
 fi
 
 pkgs=(python3-placement uwsgi-core uwsgi-plugin-python3 curl)
-[ "$backend" = sqlite ] || pkgs+=(postgresql-15 python3-psycopg2)
+[ "$backend" = sqlite ] || pkgs+=(mariadb-server mariadb-client python3-pymysql)
 apt_install "${pkgs[@]}"
 
 # ---- database -----------------------------------------------------------------------------------
 if [ "${PLACEMENT_RESET:-0}" = 1 ]; then
-  if pg_running; then as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >&2; fi
-  rm -rf "$pg_data" "$pg_run" "$sqlite_file" "$sqlite_file-wal" "$sqlite_file-shm" "$sync_stamp"
+  if pid="$(mariadb_pid)"; then die "mariadbd of $state_dir runs (pid $pid): stop-upstream-placement.sh first"; fi
+  rm -rf "$my_data" "$sqlite_file" "$sqlite_file-wal" "$sqlite_file-shm" "$sync_stamp"
 fi
 printf '%s\n' "$backend" > "$backend_file"
 
-if [ "$backend" = postgresql ]; then
-  as_postgres test -x "$state_dir" || die "user postgres cannot reach $state_dir: pick a state dir outside /root"
-  [ "${#pg_run}" -le 90 ] || die "state dir path too long for a Unix socket: $state_dir"
-  if [ ! -s "$pg_data/PG_VERSION" ]; then
-    rm -rf "$pg_data" "$sync_stamp"
-    install -d -o postgres -g postgres -m 700 "$pg_data"
-    log "initdb $pg_data"
-    as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$state_dir/initdb.log" 2>&1 \
-      || { cat "$state_dir/initdb.log" >&2; die "initdb failed"; }
+if [ "$backend" = mariadb ]; then
+  [ "${#my_sock}" -le 100 ] || die "state dir path too long for a Unix socket: $state_dir"
+  if [ ! -d "$my_data/mysql" ]; then
+    rm -rf "$my_data" "$sync_stamp"
+    log "mariadb-install-db $my_data"
+    mariadb-install-db --no-defaults --datadir="$my_data" --user=root \
+      --auth-root-authentication-method=normal --skip-test-db >"$state_dir/mariadb-install.log" 2>&1 \
+      || { cat "$state_dir/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
   fi
-  install -d -o postgres -g postgres -m 755 "$pg_run"
-  if ! pg_running; then
-    # Unix socket only (no TCP port); PostgreSQL's default settings otherwise.
-    as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_run/postgresql.log" -w -t 60 \
-      -o "-c listen_addresses='' -k $pg_run -c unix_socket_permissions=0777" start >&2 \
-      || { tail -n 20 "$pg_run/postgresql.log" >&2 || true; die "PostgreSQL did not start"; }
+  if ! mariadb_pid >/dev/null; then
+    rm -f "$my_pid_file" "$my_sock"
+    # Unix socket only (no TCP port); MariaDB's defaults otherwise. mariadbd does not fork: run it
+    # in its own session, detached from this script.
+    setsid /usr/sbin/mariadbd --no-defaults --datadir="$my_data" --socket="$my_sock" \
+      --pid-file="$my_pid_file" --log-error="$state_dir/mariadb.log" --skip-networking \
+      --user=root </dev/null >/dev/null 2>&1 &
+    my_started=$!
+    deadline=$((SECONDS + 60))
+    until sql 'SELECT 1' >/dev/null 2>&1; do
+      if [ "$SECONDS" -ge "$deadline" ] || ! alive "$my_started"; then
+        tail -n 20 "$state_dir/mariadb.log" >&2 || true
+        die "MariaDB did not answer within 60 s"
+      fi
+      sleep 0.05
+    done
   fi
-  if [ "$(as_postgres "$pg_bin/psql" -h "$pg_run" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'placement'" postgres 2>/dev/null)" != 1 ]; then
-    as_postgres "$pg_bin/createdb" -h "$pg_run" -U postgres placement >&2
+  if [ -z "$(sql "SHOW DATABASES LIKE 'placement'")" ]; then
+    sql 'CREATE DATABASE placement CHARACTER SET utf8'
     rm -f "$sync_stamp"
   fi
-  connection="postgresql+psycopg2://postgres@/placement?host=$pg_run"
+  connection="mysql+pymysql://root@localhost/placement?unix_socket=$my_sock"
 else
   connection="sqlite:///$sqlite_file"
 fi
@@ -219,6 +241,10 @@ no-orphans = true
 skip-atexit-teardown = true
 worker-reload-mercy = 5
 reload-mercy = 5
+# uwsgi's http-socket closes the connection after each response but answers HTTP/1.1 without
+# saying so: clients that keep connections alive (python-requests, so the openstack CLI; Node's
+# fetch) then fail their next request with "connection reset". Debian's ini has this line too.
+add-header = Connection: close
 # From Debian's placement-api-uwsgi.ini: Placement needs chunked input handling.
 buffer-size = 65535
 http-auto-chunked = true

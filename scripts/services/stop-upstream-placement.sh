@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
 # Stops the upstream Placement server that start-upstream-placement.sh started for STATE_DIR, and
-# its private PostgreSQL cluster.
+# its private MariaDB server.
 #
 #   stop-upstream-placement.sh [STATE_DIR]      (default /tmp/tstack-upstream-placement)
 #
 # Kills only the uwsgi master named in STATE_DIR/uwsgi.pid (after checking that it runs this state
 # dir's ini) and its workers: SIGTERM, then SIGKILL after 10 s. Zombies count as stopped (PID 1
-# here reaps slowly). PostgreSQL is stopped with `pg_ctl stop -m fast` on STATE_DIR/pgdata (its
-# own pidfile, postmaster.pid). Keeps config and data; safe to run again.
+# here reaps slowly). Then the same for the mariadbd named in STATE_DIR/mysqld.pid (checked to
+# run this state dir's datadir; SIGTERM is its clean shutdown; SIGKILL only after 60 s). Keeps config and data; safe to
+# run again.
 set -euo pipefail
 
 state_dir="${1:-/tmp/tstack-upstream-placement}"
-pg_bin=/usr/lib/postgresql/15/bin
 log() { printf '[upstream-placement] %s\n' "$*" >&2; }
 
 [ -d "$state_dir" ] || { log "not running (no $state_dir)"; exit 0; }
 state_dir="$(cd "$state_dir" && pwd -P)"
 pid_file="$state_dir/uwsgi.pid"
 ini="$state_dir/etc/uwsgi.ini"
-pg_data="$state_dir/pgdata"
+my_data="$state_dir/mysql"
+my_pid_file="$state_dir/mysqld.pid"
 
 alive() {
   local st
@@ -36,29 +37,30 @@ children_of() {
   done
 }
 
-stop_uwsgi() {
-  local pid="" workers left p killed=0 deadline
-  [ -s "$pid_file" ] && pid="$(tr -dc 0-9 < "$pid_file")"
+# stop NAME PIDFILE CMDLINE_MARK GRACE: SIGTERM the pid in PIDFILE (if it is alive and its command
+# line contains CMDLINE_MARK) and its children, wait (zombies count as gone), SIGKILL after GRACE s.
+stop() {
+  local name="$1" pidfile="$2" mark="$3" grace="$4" pid="" children left p killed=0 deadline
+  [ -s "$pidfile" ] && pid="$(tr -dc 0-9 < "$pidfile")"
   if [ -z "$pid" ] || ! alive "$pid"; then
-    rm -f "$pid_file"
-    log "uwsgi not running"
+    rm -f "$pidfile"
     return 0
   fi
-  if ! tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$ini"; then
-    rm -f "$pid_file"
-    log "pid $pid is not this state dir's uwsgi; stale pidfile removed"
+  if ! tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark"; then
+    rm -f "$pidfile"
+    log "pid $pid is not this state dir's $name; stale pidfile removed"
     return 0
   fi
-  workers="$(children_of "$pid" | tr '\n' ' ')"
+  children="$(children_of "$pid" | tr '\n' ' ')"
   kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 10))
+  deadline=$((SECONDS + grace))
   while :; do
     left=""
-    for p in $pid $workers; do alive "$p" && left="$left $p"; done
+    for p in $pid $children; do alive "$p" && left="$left $p"; done
     [ -z "$left" ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
-      [ "$killed" -eq 0 ] || { log "could not stop:$left"; return 1; }
-      log "still alive after 10 s:$left; SIGKILL"
+      [ "$killed" -eq 0 ] || { log "could not stop $name:$left"; return 1; }
+      log "$name still alive after $grace s:$left; SIGKILL"
       # shellcheck disable=SC2086
       kill -KILL $left 2>/dev/null || true
       killed=1
@@ -66,17 +68,9 @@ stop_uwsgi() {
     fi
     sleep 0.05
   done
-  rm -f "$pid_file"
-  log "uwsgi stopped (pid $pid)"
+  rm -f "$pidfile"
+  log "$name stopped (pid $pid)"
 }
 
-stop_postgres() {
-  [ -f "$pg_data/postmaster.pid" ] || return 0
-  if (cd / && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1); then
-    (cd / && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 30 stop) >/dev/null
-    log "PostgreSQL stopped"
-  fi
-}
-
-stop_uwsgi
-stop_postgres
+stop uwsgi "$pid_file" "$ini" 10
+stop mariadbd "$my_pid_file" "--datadir=$my_data" 60

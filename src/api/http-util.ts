@@ -19,9 +19,10 @@ export function allowQuery(ctx: RequestContext, allowed: readonly string[]): voi
   }
 }
 
-/** One value of a query parameter that may appear once: Placement takes the first. */
+/** A query parameter as Placement's plain lookups read it: the last occurrence wins. */
 export function queryOne(ctx: RequestContext, key: string): string | undefined {
-  return ctx.query.get(key) ?? undefined;
+  const all = ctx.query.getAll(key);
+  return all.length === 0 ? undefined : all[all.length - 1];
 }
 
 export function location(path: string): Record<string, string> {

@@ -34,21 +34,23 @@ export class Router {
   match(method: string, path: string, version: Microversion): Match {
     const segments = split(path);
     const allowed: string[] = [];
-    let pathKnown = false;
+    let sameMethodTooEarly: Route | undefined;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, segments);
       if (params === undefined) continue;
-      pathKnown = true;
-      if (!version.atLeast(route.since[0], route.since[1])) {
-        if (route.method === method && route.below405) {
-          throw new HttpError(405, '', { template: 'method', method });
-        }
-        continue;
-      }
-      if (route.method === method) return { handler: route.handler, params };
       if (!allowed.includes(route.method)) allowed.push(route.method);
+      if (route.method !== method) continue;
+      if (version.atLeast(route.since[0], route.since[1])) return { handler: route.handler, params };
+      sameMethodTooEarly = route;
     }
-    if (allowed.length === 0) throw new HttpError(404, '', { versionless: !pathKnown });
+    if (allowed.length === 0) throw new HttpError(404, '', { versionless: true });
+    // A route the request's microversion does not have yet is absent (404); Placement's DELETE of
+    // all inventories answers 405 without Allow instead.
+    if (sameMethodTooEarly !== undefined) {
+      if (sameMethodTooEarly.below405) throw new HttpError(405, '', { template: 'method', method });
+      throw new HttpError(404, '');
+    }
+    // Allow lists every method of the path, whatever the microversion, as Placement does.
     throw new HttpError(405, 'The method specified is not allowed for this resource.', {
       headers: { allow: allowed.join(', ') },
       template: 'method',

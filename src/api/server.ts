@@ -99,7 +99,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         try {
           const url = new URL(req.url ?? '/', 'http://placement');
           const path = url.pathname;
-          if (raw.length > 0 && headerOf(req, 'content-type') === undefined) {
+          if (raw.length > 0 && (headerOf(req, 'content-type') ?? '').trim() === '') {
             throw new HttpError(400, 'content-type header required when content-length > 0', { versionless: true });
           }
           if (path === '/' && req.method === 'GET') {

@@ -132,6 +132,11 @@ export class PlacementEngine {
     return true;
   }
 
+  /** PUT /resource_classes/{name} at 1.2 – 1.6: renames a custom class, inventories and all. */
+  renameResourceClass(name: string, newName: string): void {
+    this.apply({ type: 'renameResourceClass', name, newName });
+  }
+
   deleteResourceClass(name: string): void {
     this.apply({ type: 'deleteResourceClass', name });
   }
@@ -312,8 +317,11 @@ export class PlacementEngine {
     return { generation: this.providers.generation[slot] as number, aggregates: this.providers.aggregateUuidsOf(slot) };
   }
 
-  setAggregates(uuid: string, generation: number | null, aggregates: readonly string[]): number {
-    this.apply({ type: 'setAggregates', uuid, generation, aggregates: [...aggregates], at: this.now() });
+  /** `bumpGeneration: false` is Placement before 1.19, where this write left the generation alone. */
+  setAggregates(uuid: string, generation: number | null, aggregates: readonly string[], options: { bumpGeneration?: boolean } = {}): number {
+    const op: WriteOp = { type: 'setAggregates', uuid, generation, aggregates: [...aggregates], at: this.now() };
+    if (options.bumpGeneration === false) op.bumpGeneration = false;
+    this.apply(op);
     return this.generationOf(uuid);
   }
 

@@ -84,6 +84,14 @@ export class NameRegistry {
     return id;
   }
 
+  /** Gives an id a new name; everything keyed by the id (inventories, allocations) follows. */
+  rename(name: string, newName: string): void {
+    const id = this.require(name);
+    this.ids.delete(name);
+    this.ids.set(newName, id);
+    this.names[id] = newName;
+  }
+
   remove(name: string): void {
     const id = this.ids.get(name);
     if (id === undefined) throw new PlacementNotFoundError(this.kind, name);

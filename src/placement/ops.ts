@@ -12,6 +12,7 @@ import type { ConsumerAllocationsWrite, InventoryInput } from './types.js';
 export type WriteOp =
   | { type: 'createResourceClass'; name: string }
   | { type: 'deleteResourceClass'; name: string }
+  | { type: 'renameResourceClass'; name: string; newName: string }
   | { type: 'createTrait'; name: string }
   | { type: 'deleteTrait'; name: string }
   | { type: 'createProvider'; uuid: string; name: string; parentUuid: string | null; at: number }
@@ -33,7 +34,15 @@ export type WriteOp =
       at: number;
     }
   | { type: 'deleteInventory'; uuid: string; generation: number | null; resourceClass: string; at: number }
-  | { type: 'setAggregates'; uuid: string; generation: number | null; aggregates: string[]; at: number }
+  | {
+      type: 'setAggregates';
+      uuid: string;
+      generation: number | null;
+      aggregates: string[];
+      at: number;
+      /** false: leave the generation alone, as Placement did before microversion 1.19. */
+      bumpGeneration?: boolean;
+    }
   | { type: 'setProviderTraits'; uuid: string; generation: number | null; traits: string[]; at: number }
   | { type: 'writeAllocations'; consumers: ConsumerAllocationsWrite[]; at: number }
   | { type: 'deleteAllocations'; consumerUuid: string; at: number }

@@ -110,6 +110,8 @@ export class WriteRules {
         return this.prepareCreateName(this.traits, op.name, 'Trait');
       case 'deleteResourceClass':
         return this.prepareDeleteResourceClass(op.name);
+      case 'renameResourceClass':
+        return this.prepareRenameResourceClass(op.name, op.newName);
       case 'deleteTrait':
         return this.prepareDeleteTrait(op.name);
       case 'createProvider':
@@ -126,7 +128,7 @@ export class WriteRules {
       case 'deleteInventory':
         return this.prepareDeleteInventory(op.uuid, op.generation, op.resourceClass, op.at);
       case 'setAggregates':
-        return this.prepareSetAggregates(op.uuid, op.generation, op.aggregates, op.at);
+        return this.prepareSetAggregates(op.uuid, op.generation, op.aggregates, op.at, op.bumpGeneration ?? true);
       case 'setProviderTraits':
         return this.prepareSetProviderTraits(op.uuid, op.generation, op.traits, op.at);
       case 'writeAllocations':
@@ -153,6 +155,22 @@ export class WriteRules {
       throw new PlacementConflictError(`Unable to delete resource class ${name}: it is in use in inventory.`);
     }
     return () => this.resourceClasses.remove(name);
+  }
+
+  /** Placement's rename of a custom class (PUT /resource_classes/{name}, 1.2 – 1.6). */
+  private prepareRenameResourceClass(name: string, newName: string): Commit {
+    this.resourceClasses.require(name);
+    if (this.resourceClasses.isStandard(name)) throw new PlacementInvalidError(`Cannot update standard resource class ${name}.`);
+    this.resourceClasses.validateCustom(newName);
+    if (newName !== name && this.resourceClasses.has(newName)) throw new PlacementConflictError(`Resource class already exists: ${newName}.`);
+    const rc = this.resourceClasses.require(name);
+    return () => {
+      if (newName === name) return;
+      this.resourceClasses.rename(name, newName);
+      // Readers cache provider summaries by provider version; the class's name is in them.
+      const col = this.inventories.column(rc);
+      if (col !== undefined) for (let s = 0; s < this.providers.slots; s++) if (col.has[s] === 1) this.providers.bump(s);
+    };
   }
 
   private prepareDeleteTrait(name: string): Commit {
@@ -302,7 +320,7 @@ export class WriteRules {
     };
   }
 
-  private prepareSetAggregates(uuid: string, generation: number | null, aggregates: readonly string[], at: number): Commit {
+  private prepareSetAggregates(uuid: string, generation: number | null, aggregates: readonly string[], at: number, bump: boolean): Commit {
     const slot = this.slot(uuid);
     this.checkGeneration(slot, requireGeneration(generation, 'Resource provider'));
     if (!Array.isArray(aggregates)) throw new PlacementInvalidError('aggregates must be a list of UUIDs.');
@@ -310,7 +328,8 @@ export class WriteRules {
     if (new Set(aggregates).size !== aggregates.length) throw new PlacementInvalidError('aggregates must not repeat a UUID.');
     return () => {
       this.providers.setAggregates(slot, aggregates);
-      this.touch(slot, at);
+      if (bump) this.touch(slot, at);
+      else this.providers.updatedAt[slot] = at;
     };
   }
 

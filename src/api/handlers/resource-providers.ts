@@ -6,6 +6,7 @@ import { allowQuery, freshness, location } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { validateBody } from '../schema.js';
+import { deferJson } from './subresource-util.js';
 import { parseMemberOf, parseRequiredTraits, parseResourcesParam, requireUuidParam } from './query-params.js';
 
 /** How a provider is shown at the request's microversion. */
@@ -83,11 +84,11 @@ function list(ctx: RequestContext): Reply {
 }
 
 function create(ctx: RequestContext): Reply {
-  const raw = ctx.json();
+  const raw = deferJson(ctx);
   authorize(ctx, 'placement:resource_providers:create', 'write');
   const body = validateBody<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
     cached(`create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
-    raw,
+    raw(),
   );
   const input: { name: string; uuid?: string; parentUuid?: string | null } = { name: body.name };
   if (body.uuid !== undefined) input.uuid = body.uuid;
@@ -105,13 +106,13 @@ function show(ctx: RequestContext): Reply {
 }
 
 function update(ctx: RequestContext): Reply {
-  const raw = ctx.json();
+  const raw = deferJson(ctx);
   authorize(ctx, 'placement:resource_providers:update', 'write');
   const uuid = ctx.params['uuid'] as string;
   const current = ctx.engine.requireProvider(uuid);
   const body = validateBody<{ name: string; parent_provider_uuid?: string | null }>(
     cached(`update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
-    raw,
+    raw(),
   );
   const input: { name: string; parentUuid?: string | null } = { name: body.name };
   if (body.parent_provider_uuid !== undefined) {

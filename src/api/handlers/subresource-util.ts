@@ -1,0 +1,45 @@
+import type { RequestContext } from '../context.js';
+import { HttpError } from '../http-error.js';
+import { freshness } from '../http-util.js';
+
+/**
+ * Reads the body for an endpoint that takes JSON, answering the 415 at once but keeping a parse
+ * failure for later: Placement checks the media type before policy, and parses the body only
+ * after policy and (for most endpoints) the provider lookup, so a malformed body sent to an
+ * unknown provider is a 404, not a 400.
+ */
+export function deferJson(ctx: RequestContext): () => unknown {
+  try {
+    const value = ctx.json();
+    return () => value;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 415) throw error;
+    return () => {
+      throw error;
+    };
+  }
+}
+
+/** A query parameter as Placement's plain lookups read it: the LAST occurrence wins. */
+export function lastQuery(ctx: RequestContext, key: string): string | undefined {
+  const all = ctx.query.getAll(key);
+  return all.length === 0 ? undefined : all[all.length - 1];
+}
+
+/** The 409 Placement gives when a body's `resource_provider_generation` is stale. */
+export function generationConflict(message: string): HttpError {
+  return new HttpError(409, message, { code: 'placement.concurrent_update' });
+}
+
+/** The wording of the aggregates and provider-traits handlers. */
+export const GENERATION_CHANGED = "Resource provider's generation already changed. Please update the generation and try again.";
+
+/** Freshness headers stamped with the current time (Placement's LM(now)). */
+export function freshNow(ctx: RequestContext): Record<string, string> {
+  return freshness(ctx, Date.now());
+}
+
+/** Placement's query-schema 400 for a parameter it does not know or cannot take. */
+export function badQuery(message: string): HttpError {
+  return new HttpError(400, `Invalid query string parameters: ${message}`);
+}
