@@ -63,6 +63,8 @@ case "$mode" in
   test)
     # The standard trait and resource class lists, to check the committed copy against Debian's.
     apt_install python3 python3-os-traits python3-os-resource-classes
+    # The openstack CLI with osc-placement drives the Placement API in the integration tests.
+    apt_install python3-openstackclient python3-osc-placement
     ;;
   *)
     log "usage: install-deps.sh runtime|test"
