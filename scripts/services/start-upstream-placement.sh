@@ -97,7 +97,7 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   for try in 1 2 3 4 5 6; do
     if [ "$apt_updated" -eq 0 ]; then
-      apt-get update -qq -o DPkg::Lock::Timeout=120 >&2 && apt_updated=1 || { sleep $((try * 5)); continue; }
+      if apt-get update -qq -o DPkg::Lock::Timeout=120 >&2; then apt_updated=1; else sleep $((try * 5)); continue; fi
     fi
     if apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 "${missing[@]}" >&2; then
       log "installed: ${missing[*]}"
@@ -242,8 +242,8 @@ skip-atexit-teardown = true
 worker-reload-mercy = 5
 reload-mercy = 5
 # uwsgi's http-socket closes the connection after each response but answers HTTP/1.1 without
-# saying so: clients that keep connections alive (python-requests, so the openstack CLI; Node's
-# fetch) then fail their next request with "connection reset". Debian's ini has this line too.
+# saying so: python-requests (so the openstack CLI) reuses the connection and its next request
+# fails with "Connection reset by peer" (Node's fetch copes). Debian's ini has this line too.
 add-header = Connection: close
 # From Debian's placement-api-uwsgi.ini: Placement needs chunked input handling.
 buffer-size = 65535
@@ -263,7 +263,11 @@ EOF
 
 printf '%s\n' "$port" > "$port_file"
 log "starting uwsgi on $url ($processes processes x $threads threads, $backend), log $log_file"
-uwsgi --ini "$etc_dir/uwsgi.ini" --daemonize2 "$log_file" >>"$log_file" 2>&1
+# shellcheck disable=SC2094  # --daemonize2 only names the log uwsgi appends to after forking
+if ! uwsgi --ini "$etc_dir/uwsgi.ini" --daemonize2 "$log_file" >>"$log_file" 2>&1; then
+  tail -n 20 "$log_file" >&2 || true
+  die "uwsgi did not start"
+fi
 
 deadline=$((SECONDS + 60))
 until answers; do

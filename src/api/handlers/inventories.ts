@@ -75,15 +75,37 @@ const PUT_ALL_SCHEMA: JsonSchema = {
 
 const NAME = new RegExp(NAME_PATTERN);
 
-export function inventoryJson(inv: Inventory): Record<string, number> {
-  return {
-    total: inv.total,
-    reserved: inv.reserved,
-    min_unit: inv.minUnit,
-    max_unit: inv.maxUnit,
-    step_size: inv.stepSize,
-    allocation_ratio: inv.allocationRatio,
-  };
+/**
+ * A float as Python's json module writes it. Placement stores allocation_ratio as a float and
+ * answers `4.0`, not `4`: Python clients (osc-placement prints it as given) see a float, so the
+ * inventory answers are written as text rather than with JSON.stringify.
+ */
+export function pythonFloat(x: number): string {
+  if (!Number.isFinite(x)) return JSON.stringify(x);
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(x);
+  if (abs >= 1e16 || abs < 1e-4) {
+    // repr switches to exponent form at these bounds, with at least two exponent digits (1e-05).
+    const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+    return `${mantissa}e${exponent[0] as string}${exponent.slice(1).padStart(2, '0')}`;
+  }
+  const s = String(x);
+  return s.includes('.') ? s : `${s}.0`;
+}
+
+/** One inventory record (and the provider generation, when given) as Placement writes it. */
+function inventoryText(inv: Inventory, generation?: number): string {
+  const gen = generation === undefined ? '' : `,"resource_provider_generation":${generation}`;
+  return (
+    `{"total":${inv.total},"reserved":${inv.reserved},"min_unit":${inv.minUnit},"max_unit":${inv.maxUnit},` +
+    `"step_size":${inv.stepSize},"allocation_ratio":${pythonFloat(inv.allocationRatio)}${gen}}`
+  );
+}
+
+/** `{resource_provider_generation, inventories}` as Placement writes it. */
+function inventoriesText(generation: number, inventories: Record<string, Inventory>): string {
+  const records = Object.entries(inventories).map(([rc, inv]) => `${JSON.stringify(rc)}:${inventoryText(inv)}`);
+  return `{"resource_provider_generation":${generation},"inventories":{${records.join(',')}}}`;
 }
 
 function toInput(j: InventoryJson): InventoryInput {
@@ -119,14 +141,11 @@ function list(ctx: RequestContext): Reply {
   const uuid = ctx.params['uuid'] as string;
   const p = ctx.engine.requireProvider(uuid);
   const { generation, inventories } = ctx.engine.getInventories(uuid);
-  const body = {
-    resource_provider_generation: generation,
-    inventories: Object.fromEntries(Object.entries(inventories).map(([rc, inv]) => [rc, inventoryJson(inv)])),
-  };
+  const rawJson = inventoriesText(generation, inventories);
   let headers = freshness(ctx, p.updatedAt);
   // Placement's quirk: with no inventory there is no time to show, only the cache-control.
   if (Object.keys(inventories).length === 0 && headers['last-modified'] !== undefined) headers = { 'cache-control': 'no-cache' };
-  return { status: 200, body, headers };
+  return { status: 200, rawJson, headers };
 }
 
 function create(ctx: RequestContext): Reply {
@@ -149,7 +168,7 @@ function create(ctx: RequestContext): Reply {
   const inv = ctx.engine.getInventory(p.uuid, rc);
   return {
     status: 201,
-    body: { ...inventoryJson(inv), resource_provider_generation: generation },
+    rawJson: inventoryText(inv, generation),
     headers: { ...location(ctx.url(`/resource_providers/${p.uuid}/inventories/${rc}`)), ...freshness(ctx, newestOf(ctx, p.uuid)) },
   };
 }
@@ -180,10 +199,7 @@ function replaceAll(ctx: RequestContext): Reply {
   const { inventories } = ctx.engine.getInventories(p.uuid);
   return {
     status: 200,
-    body: {
-      resource_provider_generation: generation,
-      inventories: Object.fromEntries(Object.entries(inventories).map(([rc, inv]) => [rc, inventoryJson(inv)])),
-    },
+    rawJson: inventoriesText(generation, inventories),
     headers: freshness(ctx, newestOf(ctx, p.uuid)),
   };
 }
@@ -203,7 +219,7 @@ function show(ctx: RequestContext): Reply {
   const { generation, inventories } = ctx.engine.getInventories(uuid);
   const inv = inventories[rc];
   if (inv === undefined) throw new HttpError(404, `No inventory of class ${rc} for ${p.uuid}`);
-  return { status: 200, body: { ...inventoryJson(inv), resource_provider_generation: generation }, headers: freshness(ctx, p.updatedAt) };
+  return { status: 200, rawJson: inventoryText(inv, generation), headers: freshness(ctx, p.updatedAt) };
 }
 
 function update(ctx: RequestContext): Reply {
@@ -225,7 +241,7 @@ function update(ctx: RequestContext): Reply {
   const inv = ctx.engine.getInventory(p.uuid, rc);
   return {
     status: 200,
-    body: { ...inventoryJson(inv), resource_provider_generation: generation },
+    rawJson: inventoryText(inv, generation),
     headers: freshness(ctx, newestOf(ctx, p.uuid)),
   };
 }

@@ -65,6 +65,9 @@ describe('GET /resource_providers/{uuid}/inventories', () => {
         MEMORY_MB: { ...DEFAULTS, total: 1024, reserved: 512, step_size: 256 },
       },
     });
+    // allocation_ratio is a float on the wire, as Python writes it (osc-placement prints it as given).
+    expect(r.text).toContain('"allocation_ratio":16.0');
+    expect(r.text).toContain('"allocation_ratio":1.0');
     expect(Number.isNaN(Date.parse(r.headers.get('last-modified') ?? ''))).toBe(false);
     expect(r.headers.get('cache-control')).toBe('no-cache');
     expect(r.headers.get('vary')).toBe('openstack-api-version');
