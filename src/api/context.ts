@@ -31,8 +31,8 @@ export interface RequestContext {
 export interface Reply {
   status: number;
   body?: unknown;
-  /** The body already serialised as JSON (wins over `body`): for answers built as text. */
-  rawJson?: string;
+  /** The body already serialised as JSON (wins over `body`): for answers built as text or bytes. */
+  rawJson?: string | Buffer;
   headers?: Record<string, string>;
 }
 

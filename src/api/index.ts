@@ -4,3 +4,4 @@ export { NoAuth, StaticTokenAuth } from './auth.js';
 export type { Authenticator, StaticToken } from './auth.js';
 export type { Caller } from './context.js';
 export { MAX_VERSION, MIN_VERSION, Microversion } from './microversion.js';
+export type { CandidateOptions } from './handlers/allocation-candidates.js';

@@ -1,4 +1,5 @@
 import { registerAggregates } from './handlers/aggregates.js';
+import type { CandidateOptions } from './handlers/allocation-candidates.js';
 import { registerAllocationCandidates } from './handlers/allocation-candidates.js';
 import { registerAllocations } from './handlers/allocations.js';
 import { registerInventories } from './handlers/inventories.js';
@@ -11,8 +12,13 @@ import { Router } from './router.js';
 
 export { versionDocument } from './handlers/root.js';
 
+export interface RouteOptions {
+  /** Placement's `randomize_allocation_candidates`, with a seed for replay. */
+  candidates?: CandidateOptions;
+}
+
 /** Every Placement route, with the microversion each appears at. */
-export function placementRoutes(): Router {
+export function placementRoutes(options: RouteOptions = {}): Router {
   const router = new Router();
   registerResourceProviders(router);
   registerInventories(router);
@@ -22,6 +28,6 @@ export function placementRoutes(): Router {
   registerUsages(router);
   registerAllocations(router);
   registerReshaper(router);
-  registerAllocationCandidates(router);
+  registerAllocationCandidates(router, options.candidates);
   return router;
 }

@@ -11,6 +11,7 @@ import type { Caller, Reply, RequestContext } from './context.js';
 import { HttpError, errorBody, toHttpError, unauthorizedBody } from './http-error.js';
 import type { Microversion } from './microversion.js';
 import { negotiate } from './microversion.js';
+import type { CandidateOptions } from './handlers/allocation-candidates.js';
 import { placementRoutes, versionDocument } from './routes.js';
 
 export interface PlacementServerOptions {
@@ -20,6 +21,8 @@ export interface PlacementServerOptions {
   logger?: Logger;
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Placement's `randomize_allocation_candidates` (off by default), with an optional seed. */
+  candidates?: CandidateOptions;
 }
 
 export interface PlacementServer {
@@ -42,7 +45,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
   const auth = options.auth ?? new NoAuth();
   const logger = options.logger ?? silentLogger;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const router = placementRoutes();
+  const router = placementRoutes(options.candidates === undefined ? {} : { candidates: options.candidates });
   let inFlight = 0;
   let closing: (() => void) | undefined;
 
@@ -51,7 +54,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
     const started = process.hrtime.bigint();
     const requestId = `req-${randomUUID()}`;
     let version: Microversion | undefined;
-    const finish = (status: number, headers: Record<string, string>, body: string | undefined): void => {
+    const finish = (status: number, headers: Record<string, string>, body: string | Buffer | undefined): void => {
       res.setHeader('x-openstack-request-id', requestId);
       if (version !== undefined) {
         res.setHeader('openstack-api-version', `placement ${version.toString()}`);

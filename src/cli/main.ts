@@ -10,10 +10,12 @@ Commands:
                              VMs through the placement engine and report placements and utilisation.
                              --seed N  seed of the workload and tie-breaks (default ${DEFAULT_SEED})
                              --json    print the report as JSON
-  placement serve [--host H] [--port P] [--journal PATH] [--tokens FILE]
+  placement serve [--host H] [--port P] [--journal PATH] [--tokens FILE] [--randomize-candidates]
                              Serve the OpenStack Placement API (microversions 1.0-1.39) on H:P
                              (default 127.0.0.1:8778). --journal keeps the state in an fsynced
-                             journal; --tokens FILE switches from noauth2 to static tokens with roles.
+                             journal; --tokens FILE switches from noauth2 to static tokens with roles;
+                             --randomize-candidates shuffles allocation candidates (Placement's
+                             randomize_allocation_candidates).
   help                       Show this text.
 `;
 

@@ -11,6 +11,7 @@ export interface ServeOptions {
   port: number;
   journal?: string;
   tokensFile?: string;
+  randomizeCandidates?: boolean;
 }
 
 export class ServeUsageError extends Error {}
@@ -40,6 +41,9 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
         break;
       case '--tokens':
         options.tokensFile = value();
+        break;
+      case '--randomize-candidates':
+        options.randomizeCandidates = true;
         break;
       default:
         throw new ServeUsageError(`Unknown option for placement serve: ${arg}`);
@@ -76,7 +80,7 @@ export async function servePlacement(options: ServeOptions): Promise<number> {
   const auth: Authenticator = options.tokensFile === undefined ? new NoAuth() : new StaticTokenAuth(loadTokens(options.tokensFile));
   const durable = options.journal === undefined ? undefined : DurablePlacement.open(options.journal);
   const engine = durable?.engine ?? new PlacementEngine({ logger });
-  const server = createPlacementServer({ engine, auth, logger });
+  const server = createPlacementServer({ engine, auth, logger, ...(options.randomizeCandidates === true ? { candidates: { randomize: true } } : {}) });
   const address = await server.listen(options.port, options.host);
   logger.info(
     { host: address.address, port: address.port, journal: options.journal ?? null, auth: options.tokensFile === undefined ? 'noauth2' : 'static-tokens' },

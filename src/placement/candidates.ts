@@ -661,7 +661,8 @@ class Collector {
     if (this.groups.length === 1 && !(this.groups[0] as Group).granular && single) {
       mappings = { '': [p.uuid[first] as string] };
     } else {
-      mappings = {};
+      // Suffixes are caller text ('__proto__' is a valid one): no prototype to collide with.
+      mappings = Object.create(null) as Record<string, string[]>;
       for (const g of this.groups) {
       const mapped: string[] = [];
       for (let k = 0; k < g.lists.length; k++) {

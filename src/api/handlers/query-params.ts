@@ -15,11 +15,14 @@ export function parseResourcesParam(value: string): Resources {
 }
 
 /**
- * `member_of` values at the request's microversion: one value before 1.24 (the last given wins),
- * repeated and ANDed from 1.24, forbidden (`!`) from 1.32.
+ * `member_of` values at the request's microversion: one value before 1.24 (a repeated key is a
+ * 400), repeated and ANDed from 1.24, forbidden (`!`) from 1.32.
  */
 export function parseMemberOf(ctx: RequestContext, values: readonly string[], key = 'member_of'): Pick<ProviderFilter, 'memberOf' | 'forbiddenAggregates'> {
-  const used = ctx.version.atLeast(1, 24) ? values : values.slice(-1);
+  if (values.length > 1 && !ctx.version.atLeast(1, 24)) {
+    throw new HttpError(400, 'Multiple member_of parameters are not supported');
+  }
+  const used = values;
   const memberOf: string[][] = [];
   const forbidden: string[] = [];
   for (const value of used) {

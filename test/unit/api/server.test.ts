@@ -133,6 +133,27 @@ describe('resource providers', () => {
   });
 });
 
+describe('query rules shared by the list endpoints', () => {
+  it('refuses a repeated member_of before 1.24 and ANDs it from 1.24', async () => {
+    const a = '00000000-0000-4000-8000-00000000aaa1';
+    const b = '00000000-0000-4000-8000-00000000aaa2';
+    const q = `/resource_providers?member_of=${a}&member_of=${b}`;
+    const old = await p.request('GET', q, { version: '1.23' });
+    expect(old.status).toBe(400);
+    expect((old.body as { errors: { detail: string }[] }).errors[0]?.detail).toContain('Multiple member_of parameters are not supported');
+    expect((await p.request('GET', q, { version: '1.24' })).status).toBe(200);
+  });
+
+  it('keeps a request group suffix named __proto__ in the mappings', async () => {
+    const rp = (await p.request('POST', '/resource_providers', { version: 'latest', body: { name: 'proto-host' } })).body as { uuid: string };
+    p.engine.setInventories(rp.uuid, 0, { VCPU: { total: 4 } });
+    const r = await p.request('GET', '/allocation_candidates?resources__proto__=VCPU:1&in_tree__proto__=' + rp.uuid, { version: 'latest' });
+    expect(r.status).toBe(200);
+    const first = (r.body as { allocation_requests: { mappings: Record<string, string[]> }[] }).allocation_requests[0];
+    expect(Object.prototype.hasOwnProperty.call(first?.mappings, '__proto__')).toBe(true);
+  });
+});
+
 describe('graceful close', () => {
   it('answers a request still uploading its body before close() resolves', async () => {
     const q = await startTestPlacement();
