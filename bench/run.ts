@@ -15,9 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
+import { placementHttpSuite } from './placement-http.bench.js';
 import { placementSuite } from './placement.bench.js';
 
-const SUITES: readonly BenchSuite[] = [placementSuite];
+const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite];
 
 function reexecIfNeeded(): void {
   const flags = ['--allow-natives-syntax', '--expose-gc'];

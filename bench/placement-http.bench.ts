@@ -1,0 +1,505 @@
+/**
+ * The Placement HTTP API side by side with upstream OpenStack Placement 8.0 (issue 3), in one run:
+ *
+ *   upstream  Debian's python3-placement 8.0 under uwsgi on a private MariaDB, started on an empty
+ *             database by scripts/services/start-upstream-placement.sh and stopped at the end;
+ *   tstack    `node dist/src/cli/main.js placement serve` as a child process (state in memory).
+ *
+ * Both on 127.0.0.1, driven by the same client code (bench/http-client.ts, node:http with a
+ * keep-alive agent; uwsgi closes every connection, ours keeps them):
+ *   1. the flat perfload world loaded as placeload does (rules 96–99): per provider POST
+ *      /resource_providers, PUT inventories (generation 0), PUT aggregates (1), PUT traits (2);
+ *      10 warm-up providers, then 1,000 timed (wall clock), 10 providers in flight;
+ *   2. rule 100's query at microversion latest (1.39), checked (200, 1,010 allocation requests and
+ *      provider summaries) before it is timed: (a) sequential requests, (b) 10 concurrent clients;
+ *   3. the ratios against the issue's goals: ≥ 100× upstream's requests per second (alone and at
+ *      concurrency 10), p99 < 20 ms at concurrency 10, loading ≥ 50× faster.
+ * Extras (tstack only): a second load of 1,000 on the same, JIT-warm process; and the load on a
+ * new server with --journal (fsynced), since upstream commits every write to MariaDB.
+ *
+ * Environment (all optional): TSTACK_BENCH_UPSTREAM_PORT (28790), TSTACK_BENCH_TSTACK_PORT (28791;
+ * the journal server takes the next port), TSTACK_BENCH_UPSTREAM_STATE
+ * (/tmp/tstack-bench-placement-http/upstream), PLACEMENT_PROCESSES (2) and PLACEMENT_THREADS (4)
+ * for uwsgi, TSTACK_BENCH_LOAD_CONCURRENCY (10), TSTACK_BENCH_HTTP_MAX_SECONDS (30: each timed GET
+ * phase runs ≥ 5 s and ≥ 200 requests, but stops at this many seconds once past 5 s).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
+import { target } from './harness.js';
+import type { LoadResult, StopRule, TimedRun } from './http-client.js';
+import { Endpoint, percentile, placeload, send, timeGet } from './http-client.js';
+import { AGG_A } from './placement.bench.js';
+import type { Server, UpstreamInfo } from './servers.js';
+import { HOST, TstackPlacement, UpstreamPlacement, checkPort, portAnswers, treeCpuSeconds } from './servers.js';
+
+/** Rule 100's query, as the perf job sends it. */
+export const QUERY_PATH = `/allocation_candidates?resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&member_of=${AGG_A}&required=HW_CPU_X86_AVX2`;
+const WARMUP_PROVIDERS = 10;
+const PROVIDERS = 1000;
+const TOTAL = WARMUP_PROVIDERS + PROVIDERS;
+const CONCURRENT_CLIENTS = 10;
+
+/** The issue's goals. */
+const GOAL_RPS_RATIO = 100;
+const GOAL_P99_MS = 20;
+const GOAL_LOAD_SPEEDUP = 50;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+function gcClient(): void {
+  globalThis.gc?.();
+}
+
+const loadAvg = (): string =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+
+interface Checked {
+  bytes: number;
+  allocationRequests: number;
+  providerSummaries: number;
+}
+
+/** One answer, parsed and checked: the world is complete and the query means what it should. */
+async function checkAnswer(ep: Endpoint): Promise<Checked> {
+  ep.resetAgent();
+  const a = await send(ep, 'GET', QUERY_PATH, undefined, true);
+  if (a.status !== 200) throw new Error(`${ep.label}: GET allocation_candidates answered ${a.status || a.error}: ${a.body?.toString().slice(0, 300)}`);
+  const doc = JSON.parse((a.body as Buffer).toString('utf8')) as { allocation_requests?: unknown[]; provider_summaries?: Record<string, unknown> };
+  const requests = doc.allocation_requests?.length ?? -1;
+  const summaries = Object.keys(doc.provider_summaries ?? {}).length;
+  const version = a.headers?.['openstack-api-version'];
+  if (requests !== TOTAL || summaries !== TOTAL) {
+    throw new Error(`${ep.label}: ${requests} allocation requests and ${summaries} provider summaries, expected ${TOTAL}: the benchmark would time the wrong thing`);
+  }
+  if (version !== 'placement 1.39') throw new Error(`${ep.label}: answered at ${String(version)}, expected placement 1.39`);
+  return { bytes: a.bytes, allocationRequests: requests, providerSummaries: summaries };
+}
+
+/** Untimed sequential requests before the timed ones: up to 1 s, at least 2, at most 50. */
+async function warmUp(ep: Endpoint): Promise<number> {
+  const t0 = performance.now();
+  let n = 0;
+  while (n < 2 || (n < 50 && performance.now() - t0 < 1000)) {
+    const a = await send(ep, 'GET', QUERY_PATH);
+    if (a.status !== 200) throw new Error(`${ep.label}: warm-up request answered ${a.status || a.error}`);
+    n++;
+  }
+  return n;
+}
+
+interface Side {
+  label: 'upstream' | 'tstack';
+  title: string;
+  server: Server;
+  ep: Endpoint;
+  /** The server's stderr log, when it writes one line per request with its time (tstack). */
+  logFile?: string;
+  load?: LoadResult;
+  loadCpu?: Cpu;
+  checked?: Checked;
+  alone?: TimedRun;
+  aloneCpu?: Cpu;
+  aloneServerMs?: number[];
+  c10?: TimedRun;
+  c10Cpu?: Cpu;
+  c10ServerMs?: number[];
+  loadAvg: Record<string, string>;
+}
+
+interface Cpu {
+  /** CPU seconds of the server's processes (uwsgi master and workers + mariadbd; or the node child). */
+  server: number;
+  /** CPU seconds of this process, the client. */
+  client: number;
+}
+
+async function withCpu<T>(side: Side, fn: () => Promise<T>): Promise<[T, Cpu]> {
+  const before = treeCpuSeconds(side.server.pids());
+  const c0 = process.cpuUsage();
+  const out = await fn();
+  const c = process.cpuUsage(c0);
+  return [out, { server: treeCpuSeconds(side.server.pids()) - before, client: (c.user + c.system) / 1e6 }];
+}
+
+/**
+ * The server's own time per request (tstack only): the `ms` of its request log lines for GET
+ * allocation_candidates written while `fn` ran (the log is a file written synchronously).
+ */
+async function withServerLog<T>(logFile: string | undefined, fn: () => Promise<T>): Promise<[T, number[]]> {
+  if (logFile === undefined) return [await fn(), []];
+  const start = fs.statSync(logFile).size;
+  const out = await fn();
+  const end = fs.statSync(logFile).size;
+  const fd = fs.openSync(logFile, 'r');
+  const buf = Buffer.alloc(end - start);
+  fs.readSync(fd, buf, 0, buf.length, start);
+  fs.closeSync(fd);
+  const ms: number[] = [];
+  for (const line of buf.toString('utf8').split('\n')) {
+    if (!line.includes('"/allocation_candidates"')) continue;
+    const entry = JSON.parse(line) as { status?: number; ms?: number };
+    if (entry.status === 200 && typeof entry.ms === 'number') ms.push(entry.ms);
+  }
+  return [out, ms.sort((a, b) => a - b)];
+}
+
+function errorText(errors: Record<string, number>): string {
+  const e = Object.entries(errors);
+  return e.length === 0 ? 'none' : e.map(([k, v]) => `${k}×${v}`).join(', ');
+}
+
+function loadScenario(id: string, name: string, l: LoadResult, cpu: Cpu, loadConcurrency: number, loadAvgText: string): ScenarioResult {
+  return {
+    id,
+    name,
+    providers: TOTAL,
+    opsPerSec: l.requests / l.seconds,
+    derived: {
+      loadSeconds: l.seconds,
+      providersPerSec: l.providers / l.seconds,
+      requestsPerSec: l.requests / l.seconds,
+      errors: l.errorCount,
+      serverCpuSeconds: cpu.server,
+      clientCpuSeconds: cpu.client,
+    },
+    checks: { requests: l.requests, connections: l.connections, errorsByKind: errorText(l.errors), clientConcurrency: loadConcurrency, loadAvg: loadAvgText },
+  };
+}
+
+function getScenario(side: Side, which: 'alone' | 'c10'): ScenarioResult {
+  const r = (which === 'alone' ? side.alone : side.c10) as TimedRun;
+  const cpu = (which === 'alone' ? side.aloneCpu : side.c10Cpu) as Cpu;
+  const serverMs = (which === 'alone' ? side.aloneServerMs : side.c10ServerMs) ?? [];
+  const checked = side.checked as Checked;
+  const derived: Record<string, number> = {
+    reqPerSec: r.reqPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    errors: r.errorCount,
+    serverCpuMsPerRequest: (cpu.server * 1000) / Math.max(1, r.requests),
+    clientCpuMsPerRequest: (cpu.client * 1000) / Math.max(1, r.requests),
+  };
+  if (serverMs.length > 0) {
+    // Inside the server, from the request's arrival to its answer handed to the socket.
+    derived.serverP50Ms = percentile(serverMs, 50);
+    derived.serverP99Ms = percentile(serverMs, 99);
+  }
+  return {
+    id: `${side.label}-candidates-${which}`,
+    name: `${side.title}: GET allocation_candidates (rule 100, 1.39), ${which === 'alone' ? 'sequential requests' : `${r.clients} concurrent clients`}`,
+    providers: TOTAL,
+    opsPerSec: r.reqPerSec,
+    meanMs: r.meanMs,
+    p99Ms: r.p99Ms,
+    minMs: r.minMs,
+    maxMs: r.maxMs,
+    samples: r.ok,
+    iterations: r.requests,
+    derived,
+    checks: {
+      allocationRequests: checked.allocationRequests,
+      providerSummaries: checked.providerSummaries,
+      answerBytes: checked.bytes,
+      clients: r.clients,
+      seconds: Number(r.seconds.toFixed(3)),
+      requests: r.requests,
+      errorsByStatus: errorText(r.errors),
+      sizeMismatches: r.sizeMismatches,
+      connections: r.connections,
+      loadAvg: side.loadAvg[which] ?? '',
+    },
+    note: 'latency: per request, from sending it to the last byte of the answer (the client reads the body but does not parse it); req/s: 200 answers per second of wall clock',
+  };
+}
+
+// ------------------------------------------------------------------ printing
+
+function f(v: number | undefined, digits = 1): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 10_000) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  return v.toFixed(digits);
+}
+
+function printTable(rows: string[][], log: (line: string) => void): void {
+  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  rows.forEach((r, n) => {
+    log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  '));
+    if (n === 0) log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+// ------------------------------------------------------------------ the suite
+
+async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutcome> {
+  const root = packageRoot();
+  const upstreamPort = envInt('TSTACK_BENCH_UPSTREAM_PORT', 28790);
+  const tstackPort = envInt('TSTACK_BENCH_TSTACK_PORT', 28791);
+  const journalPort = tstackPort + 1;
+  for (const [p, w] of [
+    [upstreamPort, 'upstream'],
+    [tstackPort, 'tstack'],
+    [journalPort, 'tstack --journal'],
+  ] as const) {
+    checkPort(p, w);
+  }
+  const workDir = '/tmp/tstack-bench-placement-http';
+  const stateDir = process.env.TSTACK_BENCH_UPSTREAM_STATE ?? path.join(workDir, 'upstream');
+  const processes = envInt('PLACEMENT_PROCESSES', 2);
+  const threads = envInt('PLACEMENT_THREADS', 4);
+  const loadConcurrency = envInt('TSTACK_BENCH_LOAD_CONCURRENCY', 10);
+  const rule: StopRule = { minSeconds: 5, minRequests: 200, maxSeconds: envInt('TSTACK_BENCH_HTTP_MAX_SECONDS', 30) };
+  fs.mkdirSync(workDir, { recursive: true });
+
+  const servers: Server[] = [];
+  const endpoints: Endpoint[] = [];
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`\n${signal}: stopping the servers`);
+    for (const s of servers) s.stopNow();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const loadAvgStart = loadAvg();
+  let upstreamInfo: UpstreamInfo | undefined;
+  let tstackStartSeconds = 0;
+  const sides: Side[] = [];
+  /** The extras, on tstack only. */
+  let second: [LoadResult, Cpu, string] | undefined;
+  let journalled: [LoadResult, Cpu, string, number] | undefined;
+  try {
+    log(`  load average at start: ${loadAvgStart}`);
+    // Fail before the (slow) upstream start when one of our ports is taken.
+    for (const p of [tstackPort, journalPort]) if (await portAnswers(p)) throw new Error(`something already listens on ${HOST}:${p}`);
+    const up = await UpstreamPlacement.start({ root, stateDir, port: upstreamPort, processes, threads }, log);
+    servers.push(up.server);
+    upstreamInfo = up.info;
+    log(`  upstream ready in ${up.info.startSeconds.toFixed(1)} s (python3-placement ${up.info.placementVersion}, uwsgi ${up.info.uwsgiVersion}, mariadb-server ${up.info.mariadbVersion})`);
+    const tstackLog = path.join(workDir, 'tstack-serve.log');
+    const ts = await TstackPlacement.start({ root, port: tstackPort, logFile: tstackLog }, log);
+    servers.push(ts.server);
+    tstackStartSeconds = ts.startSeconds;
+    log(`  tstack-host ready in ${ts.startSeconds.toFixed(2)} s`);
+
+    const maxSockets = Math.max(CONCURRENT_CLIENTS, loadConcurrency);
+    const mk = (label: Side['label'], title: string, server: Server, logFile?: string): Side => {
+      const ep = new Endpoint(label, HOST, server.port, maxSockets);
+      endpoints.push(ep);
+      const side: Side = { label, title, server, ep, loadAvg: {} };
+      if (logFile !== undefined) side.logFile = logFile;
+      return side;
+    };
+    sides.push(mk('upstream', `upstream Placement ${up.info.placementVersion} (uwsgi ${up.info.processes}×${up.info.threads}, MariaDB)`, up.server));
+    sides.push(mk('tstack', 'tstack-host placement serve (in memory)', ts.server, tstackLog));
+
+    log(`(1) placeload: ${WARMUP_PROVIDERS} warm-up providers, then ${PROVIDERS.toLocaleString('en-US')} timed, ${loadConcurrency} in flight`);
+    for (const side of sides) {
+      const warm = await placeload(side.ep, WARMUP_PROVIDERS, loadConcurrency);
+      if (warm.errorCount > 0) throw new Error(`${side.label}: warm-up load failed: ${errorText(warm.errors)}`);
+      gcClient();
+      side.loadAvg.load = loadAvg();
+      [side.load, side.loadCpu] = await withCpu(side, () => placeload(side.ep, PROVIDERS, loadConcurrency));
+      log(
+        `  ${side.label}: ${side.load.seconds.toFixed(2)} s, ${f(side.load.requests / side.load.seconds)} req/s, errors ${errorText(side.load.errors)}, ` +
+          `${side.load.connections} connections, CPU server ${side.loadCpu.server.toFixed(1)} s / client ${side.loadCpu.client.toFixed(1)} s (load avg ${side.loadAvg.load})`,
+      );
+      side.checked = await checkAnswer(side.ep);
+      log(`  ${side.label}: checked: ${side.checked.allocationRequests} allocation requests, ${side.checked.providerSummaries} summaries, ${side.checked.bytes.toLocaleString('en-US')} bytes`);
+    }
+
+    const timedPhase = async (side: Side, clients: number): Promise<[TimedRun, Cpu, number[]]> => {
+      gcClient();
+      const [[run, cpu], serverMs] = await withServerLog(side.logFile, () =>
+        withCpu(side, () => timeGet(side.ep, QUERY_PATH, clients, rule, (side.checked as Checked).bytes)),
+      );
+      const inside = serverMs.length === 0 ? '' : `, inside the server p50 ${f(percentile(serverMs, 50), 2)} / p99 ${f(percentile(serverMs, 99), 2)} ms`;
+      log(
+        `  ${side.label}: ${run.ok} × 200 in ${run.seconds.toFixed(1)} s: ${f(run.reqPerSec, 2)} req/s, p50 ${f(run.p50Ms, 2)} ms, p99 ${f(run.p99Ms, 2)} ms${inside}, ` +
+          `errors ${errorText(run.errors)}, ${run.connections} connections, CPU ms/request server ${f((cpu.server * 1000) / run.requests, 2)} / client ${f((cpu.client * 1000) / run.requests, 2)}`,
+      );
+      return [run, cpu, serverMs];
+    };
+
+    log(`(2a) GET ${QUERY_PATH}, sequential (≥ ${rule.minSeconds} s and ≥ ${rule.minRequests} requests, or ~${rule.maxSeconds} s)`);
+    for (const side of sides) {
+      const warm = await warmUp(side.ep);
+      side.loadAvg.alone = loadAvg();
+      log(`  ${side.label}: ${warm} untimed requests first (load avg ${side.loadAvg.alone})`);
+      [side.alone, side.aloneCpu, side.aloneServerMs] = await timedPhase(side, 1);
+    }
+
+    log(`(2b) same query, ${CONCURRENT_CLIENTS} concurrent clients`);
+    for (const side of sides) {
+      side.loadAvg.c10 = loadAvg();
+      log(`  ${side.label}: (load avg ${side.loadAvg.c10})`);
+      [side.c10, side.c10Cpu, side.c10ServerMs] = await timedPhase(side, CONCURRENT_CLIENTS);
+    }
+
+    // Upstream is done: stop it so that its processes cannot take CPU from the extras.
+    await up.server.stop();
+
+    const tside = sides[1] as Side;
+    log(`(extra) a second placeload of ${PROVIDERS.toLocaleString('en-US')} on the same tstack-host process (JIT warm; its world grows to ${(TOTAL + PROVIDERS).toLocaleString('en-US')}; nothing is timed after it)`);
+    gcClient();
+    const secondAvg = loadAvg();
+    const [secondLoad, secondCpu] = await withCpu(tside, () => placeload(tside.ep, PROVIDERS, loadConcurrency));
+    second = [secondLoad, secondCpu, secondAvg];
+    log(`  tstack: ${secondLoad.seconds.toFixed(2)} s, errors ${errorText(secondLoad.errors)} (load avg ${secondAvg})`);
+    await ts.server.stop();
+
+    log(`(extra) placeload on a new tstack-host with --journal (each write fsynced before it is answered): ${WARMUP_PROVIDERS} warm-up, ${PROVIDERS.toLocaleString('en-US')} timed`);
+    const journal = path.join(workDir, 'tstack-bench.journal');
+    fs.rmSync(journal, { force: true });
+    const tj = await TstackPlacement.start({ root, port: journalPort, logFile: path.join(workDir, 'tstack-serve-journal.log'), journal }, log);
+    servers.push(tj.server);
+    const jside = mk('tstack', 'tstack-host --journal', tj.server);
+    const warm = await placeload(jside.ep, WARMUP_PROVIDERS, loadConcurrency);
+    if (warm.errorCount > 0) throw new Error(`tstack --journal: warm-up load failed: ${errorText(warm.errors)}`);
+    gcClient();
+    const journalAvg = loadAvg();
+    const [journalLoad, journalCpu] = await withCpu(jside, () => placeload(jside.ep, PROVIDERS, loadConcurrency));
+    await checkAnswer(jside.ep);
+    const journalBytes = fs.statSync(journal).size;
+    journalled = [journalLoad, journalCpu, journalAvg, journalBytes];
+    log(`  tstack --journal: ${journalLoad.seconds.toFixed(2)} s, errors ${errorText(journalLoad.errors)}, journal ${journalBytes.toLocaleString('en-US')} bytes (load avg ${journalAvg})`);
+  } finally {
+    for (const ep of endpoints) ep.destroy();
+    for (const s of servers.reverse()) {
+      try {
+        await s.stop();
+      } catch (e) {
+        log(`  could not stop ${s.label}: ${(e as Error).message}`);
+      }
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    log('  servers stopped');
+  }
+
+  // ---------------------------------------------------------------- figures, ratios, goals
+  const [upstream, tstack] = sides as [Side, Side];
+  const ul = upstream.load as LoadResult;
+  const tl = tstack.load as LoadResult;
+  const loadName = (title: string): string =>
+    `${title}: placeload of ${PROVIDERS.toLocaleString('en-US')} providers over HTTP (create, inventories, aggregates, traits), ${loadConcurrency} in flight, after ${WARMUP_PROVIDERS} warm-up`;
+  const scenarios: ScenarioResult[] = [];
+  const upLoad = loadScenario('upstream-load-1k', loadName(upstream.title), ul, upstream.loadCpu as Cpu, loadConcurrency, upstream.loadAvg.load ?? '');
+  const tsLoad = loadScenario('tstack-load-1k', loadName(tstack.title), tl, tstack.loadCpu as Cpu, loadConcurrency, tstack.loadAvg.load ?? '');
+  tsLoad.derived.loadSpeedup = ul.seconds / tl.seconds;
+  scenarios.push(upLoad, tsLoad);
+  for (const which of ['alone', 'c10'] as const) {
+    const u = getScenario(upstream, which);
+    const t = getScenario(tstack, which);
+    t.derived.reqPerSecRatio = (t.derived.reqPerSec as number) / (u.derived.reqPerSec as number);
+    scenarios.push(u, t);
+  }
+  const [sl, sCpu, sAvg] = second as [LoadResult, Cpu, string];
+  const secondScenario = loadScenario(
+    'tstack-load-1k-second',
+    `tstack-host placement serve (in memory): a second placeload of ${PROVIDERS.toLocaleString('en-US')} on the same process after the timed queries (JIT warm), ${loadConcurrency} in flight`,
+    sl,
+    sCpu,
+    loadConcurrency,
+    sAvg,
+  );
+  secondScenario.providers = TOTAL + PROVIDERS;
+  secondScenario.derived.loadSpeedup = ul.seconds / sl.seconds;
+  secondScenario.note = "against upstream's first (timed) load; upstream's own second load is not measured";
+  const [jl, jCpu, jAvg, jBytes] = journalled as [LoadResult, Cpu, string, number];
+  const journalScenario = loadScenario('tstack-journal-load-1k', loadName('tstack-host placement serve --journal (fsync per write)'), jl, jCpu, loadConcurrency, jAvg);
+  journalScenario.derived.loadSpeedup = ul.seconds / jl.seconds;
+  (journalScenario.checks as Record<string, number | string>).journalBytes = jBytes;
+  scenarios.push(secondScenario, journalScenario);
+
+  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const targets: TargetResult[] = [
+    target('target', `loading ${PROVIDERS.toLocaleString('en-US')} providers ≥ ${GOAL_LOAD_SPEEDUP}× faster than upstream`, byId('tstack-load-1k'), 'loadSpeedup', '>', GOAL_LOAD_SPEEDUP, '×'),
+    target('target', `≥ ${GOAL_RPS_RATIO}× upstream's req/s, candidates query alone`, byId('tstack-candidates-alone'), 'reqPerSecRatio', '>', GOAL_RPS_RATIO, '×'),
+    target('target', `≥ ${GOAL_RPS_RATIO}× upstream's req/s, candidates query at concurrency ${CONCURRENT_CLIENTS}`, byId('tstack-candidates-c10'), 'reqPerSecRatio', '>', GOAL_RPS_RATIO, '×'),
+    target('target', `p99 < ${GOAL_P99_MS} ms at concurrency ${CONCURRENT_CLIENTS}`, byId('tstack-candidates-c10'), 'p99Ms', '<', GOAL_P99_MS, 'ms'),
+    target('extra', `loading ≥ ${GOAL_LOAD_SPEEDUP}× faster than upstream, second load on a JIT-warm tstack`, secondScenario, 'loadSpeedup', '>', GOAL_LOAD_SPEEDUP, '×'),
+    target('extra', `loading ≥ ${GOAL_LOAD_SPEEDUP}× faster than upstream, tstack with --journal (fsynced)`, journalScenario, 'loadSpeedup', '>', GOAL_LOAD_SPEEDUP, '×'),
+  ];
+  // Errors on our side fail the goal whatever the speed (upstream's errors are reported; its req/s counts 200s only).
+  for (const t of targets) {
+    const s = byId(t.scenario);
+    if (s !== undefined && (s.derived.errors ?? 0) > 0) t.pass = false;
+  }
+  // The side-by-side table.
+  const ua = upstream.alone as TimedRun;
+  const ta = tstack.alone as TimedRun;
+  const uc = upstream.c10 as TimedRun;
+  const tc = tstack.c10 as TimedRun;
+  const inside = (ms: number[] | undefined): string => (ms === undefined || ms.length === 0 ? '' : `${f(percentile(ms, 50), 2)} / ${f(percentile(ms, 99), 2)}`);
+  const mark = (pass: boolean): string => (pass ? 'pass' : 'MISSED');
+  const tg = (i: number): TargetResult => targets[i] as TargetResult;
+  log('');
+  log(`Side by side (${TOTAL.toLocaleString('en-US')} providers; upstream = Placement ${upstreamInfo?.placementVersion}, uwsgi ${upstreamInfo?.processes}×${upstreamInfo?.threads}, MariaDB ${upstreamInfo?.mariadbVersion}):`);
+  printTable(
+    [
+      ['', 'upstream', 'tstack', 'tstack vs upstream', 'goal', ''],
+      ['load 1,000 providers, s', f(ul.seconds, 2), f(tl.seconds, 3), `${f(tsLoad.derived.loadSpeedup)}× faster`, `≥ ${GOAL_LOAD_SPEEDUP}× faster`, mark(tg(0).pass)],
+      ['  load errors', String(ul.errorCount), String(tl.errorCount), '', '', ''],
+      ['alone: req/s', f(ua.reqPerSec, 2), f(ta.reqPerSec), `${f(ta.reqPerSec / ua.reqPerSec)}×`, `≥ ${GOAL_RPS_RATIO}×`, mark(tg(1).pass)],
+      ['alone: p50 / p99 ms', `${f(ua.p50Ms)} / ${f(ua.p99Ms)}`, `${f(ta.p50Ms, 2)} / ${f(ta.p99Ms, 2)}`, '', '', ''],
+      ['alone: inside server p50 / p99 ms', '', inside(tstack.aloneServerMs), '', '', ''],
+      ['alone: requests, errors', `${ua.requests}, ${ua.errorCount}`, `${ta.requests}, ${ta.errorCount}`, '', '', ''],
+      [`c${CONCURRENT_CLIENTS}: req/s`, f(uc.reqPerSec, 2), f(tc.reqPerSec), `${f(tc.reqPerSec / uc.reqPerSec)}×`, `≥ ${GOAL_RPS_RATIO}×`, mark(tg(2).pass)],
+      [`c${CONCURRENT_CLIENTS}: p50 / p99 ms`, `${f(uc.p50Ms)} / ${f(uc.p99Ms)}`, `${f(tc.p50Ms, 2)} / ${f(tc.p99Ms, 2)}`, '', `p99 < ${GOAL_P99_MS} ms`, mark(tg(3).pass)],
+      [`c${CONCURRENT_CLIENTS}: inside server p50 / p99 ms`, '', inside(tstack.c10ServerMs), '', '', ''],
+      [`c${CONCURRENT_CLIENTS}: requests, errors`, `${uc.requests}, ${uc.errorCount}`, `${tc.requests}, ${tc.errorCount}`, '', '', ''],
+      ['(extra) second load, JIT warm, s', '', f(sl.seconds, 3), `${f(secondScenario.derived.loadSpeedup)}× faster`, `≥ ${GOAL_LOAD_SPEEDUP}× faster`, mark(tg(4).pass)],
+      ['(extra) load with --journal, s', '', f(jl.seconds, 3), `${f(journalScenario.derived.loadSpeedup)}× faster`, `≥ ${GOAL_LOAD_SPEEDUP}× faster`, mark(tg(5).pass)],
+    ],
+    log,
+  );
+
+  const setup = {
+    host: HOST,
+    ports: { upstream: upstreamPort, tstack: tstackPort, tstackJournal: journalPort },
+    upstream: upstreamInfo,
+    upstreamStateDir: stateDir,
+    tstack: { command: 'node dist/src/cli/main.js placement serve (no --journal; state in memory)', node: process.version, startSeconds: tstackStartSeconds },
+    client: {
+      code: 'bench/http-client.ts, node:http Agent keepAlive:true (uwsgi answers Connection: close, so each upstream request opens a connection)',
+      loadConcurrency,
+      concurrentClients: CONCURRENT_CLIENTS,
+      stopRule: rule,
+      microversion: 'latest (1.39)',
+    },
+    loadAverage: { start: loadAvgStart, end: loadAvg() },
+  };
+  // The record run.ts writes spreads this object: setup goes into the JSON beside the scenarios.
+  const outcome: SuiteOutcome & { setup: typeof setup } = { scenarios, targets, setup };
+  return outcome;
+}
+
+export const placementHttpSuite: BenchSuite = {
+  name: 'placement-http',
+  description: 'the Placement HTTP API against upstream Placement 8.0 (uwsgi, MariaDB): perfload load and allocation candidates, side by side',
+  run: runPlacementHttp,
+};
