@@ -132,6 +132,8 @@ export interface LoadResult {
   /** Answers that were not the expected status, by "METHOD what status". */
   errors: Record<string, number>;
   errorCount: number;
+  /** Requests sent again after a 5xx (upstream races on creating a shared aggregate). */
+  retries: number;
   connections: number;
 }
 
@@ -146,6 +148,7 @@ export async function placeload(ep: Endpoint, count: number, concurrency: number
   ep.resetAgent();
   const errors: Record<string, number> = {};
   let requests = 0;
+  let retries = 0;
   let next = 0;
   const oneProvider = async (i: number): Promise<void> => {
     const uuid = randomUUID();
@@ -157,8 +160,14 @@ export async function placeload(ep: Endpoint, count: number, concurrency: number
       ['PUT', 'traits', `/resource_providers/${uuid}/traits`, { resource_provider_generation: 2, traits: TRAIT_CYCLE[k] }],
     ];
     for (const [method, what, path, body] of steps) {
-      const a = await send(ep, method, path, body);
+      let a = await send(ep, method, path, body);
       requests++;
+      // A server error is retried, at most twice, as a careful client would; each retry is counted.
+      for (let attempt = 1; attempt <= 2 && a.status >= 500; attempt++) {
+        retries++;
+        a = await send(ep, method, path, body);
+        requests++;
+      }
       // At microversion 1.39 every one of these answers 200 (POST /resource_providers since 1.20).
       if (a.status !== 200) {
         const key = `${method} ${what} ${a.status === 0 ? (a.error ?? 'failed') : a.status}`;
@@ -174,7 +183,7 @@ export async function placeload(ep: Endpoint, count: number, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
-  return { providers: count, seconds, requests, errors, errorCount, connections: ep.connections };
+  return { providers: count, seconds, requests, errors, errorCount, retries, connections: ep.connections };
 }
 
 // ------------------------------------------------------------------ timing a repeated GET
