@@ -28,3 +28,21 @@ export function queryOne(ctx: RequestContext, key: string): string | undefined {
 export function location(path: string): Record<string, string> {
   return { location: path };
 }
+
+/**
+ * Reads the body for an endpoint that takes JSON in Placement's order: a body not declared JSON is
+ * refused (415) at once, before policy; one that does not parse is refused (400) only when the
+ * handler uses it, after policy and the path checks (a malformed body sent to an unknown provider
+ * is a 404, not a 400).
+ */
+export function deferJson(ctx: RequestContext): () => unknown {
+  try {
+    const value = ctx.json();
+    return () => value;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 415) throw error;
+    return () => {
+      throw error;
+    };
+  }
+}

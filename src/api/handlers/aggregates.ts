@@ -1,10 +1,11 @@
 import { normalizeUuid } from '../../placement/validate.js';
 import type { RequestContext, Reply } from '../context.js';
 import { authorize } from '../policy.js';
+import { deferJson } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { UUID, validateBody } from '../schema.js';
-import { GENERATION_CHANGED, deferJson, freshNow, generationConflict } from './subresource-util.js';
+import { GENERATION_CHANGED, freshNow, generationConflict } from './subresource-util.js';
 
 const LIST: JsonSchema = { type: 'array', items: UUID, uniqueItems: true };
 

@@ -215,23 +215,6 @@ export function toWrite(ctx: RequestContext, consumerUuid: string, body: Consume
   return write;
 }
 
-/**
- * The body, read so that Placement's order holds: a body that is not declared JSON is refused
- * (415) at once, before policy; a body that does not parse is refused (400) only when it is used,
- * after policy and the path checks.
- */
-export function deferredJson(ctx: RequestContext): () => unknown {
-  try {
-    const value = ctx.json();
-    return () => value;
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 415) throw error;
-    return () => {
-      throw error;
-    };
-  }
-}
-
 /** Placement's gate for an endpoint newer than the request: a plain 404. */
 export function requireVersion(ctx: RequestContext, major: number, minor: number): void {
   if (!ctx.version.atLeast(major, minor)) throw new HttpError(404, '');

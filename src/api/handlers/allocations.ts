@@ -1,7 +1,7 @@
 import type { ConsumerAllocationsWrite } from '../../placement/types.js';
 import type { Reply, RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { freshness } from '../http-util.js';
+import { deferJson, freshness } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import { validateBody } from '../schema.js';
@@ -11,7 +11,6 @@ import {
   checkConsumerGenerations,
   checkProvidersExist,
   consumersSchema,
-  deferredJson,
   listToDict,
   putAllocationsSchema,
   requireVersion,
@@ -74,7 +73,7 @@ function precheck(ctx: RequestContext, writes: readonly ConsumerAllocationsWrite
 
 /** PUT /allocations/{consumer_uuid}: replaces all of one consumer's allocations. */
 function putForConsumer(ctx: RequestContext): Reply {
-  const json = deferredJson(ctx);
+  const json = deferJson(ctx);
   authorize(ctx, 'placement:allocations:update', 'write');
   const given = ctx.params['consumer_uuid'] as string;
   const consumerUuid = canonicalUuid(given);
@@ -92,7 +91,7 @@ function putForConsumer(ctx: RequestContext): Reply {
 /** POST /allocations (1.13): several consumers' allocations replaced in one all-or-nothing write. */
 function postMany(ctx: RequestContext): Reply {
   requireVersion(ctx, 1, 13);
-  const json = deferredJson(ctx);
+  const json = deferJson(ctx);
   authorize(ctx, 'placement:allocations:manage', 'write');
   const body = validateBody<Record<string, ConsumerBody>>(consumersSchema(ctx.version, 1), json());
   const writes = Object.entries(body).map(([consumer, entry]) => toWrite(ctx, consumer, entry));

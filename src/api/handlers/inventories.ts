@@ -3,12 +3,12 @@ import type { Inventory, InventoryInput } from '../../placement/types.js';
 import { MAX_INT, MAX_RATIO } from '../../placement/validate.js';
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { freshness, location } from '../http-util.js';
+import { deferJson, freshness, location } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { NAME_PATTERN, validateBody } from '../schema.js';
-import { deferJson, generationConflict } from './subresource-util.js';
+import { generationConflict } from './subresource-util.js';
 
 /** An inventory record as the API shows and takes it. */
 interface InventoryJson {

@@ -4,6 +4,7 @@ import type { Reply, RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import type { Microversion } from '../microversion.js';
 import { authorize } from '../policy.js';
+import { deferJson } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { NAME_PATTERN, validateBody } from '../schema.js';
@@ -14,7 +15,6 @@ import {
   checkConsumerGenerations,
   checkProvidersExist,
   consumersSchema,
-  deferredJson,
   requireVersion,
   toWrite,
   unknownResourceClass,
@@ -119,7 +119,7 @@ function toInventoryInput(provider: string, rc: string, record: unknown): Invent
  */
 function reshape(ctx: RequestContext): Reply {
   requireVersion(ctx, 1, 30);
-  const json = deferredJson(ctx);
+  const json = deferJson(ctx);
   authorize(ctx, 'placement:reshaper:reshape', 'write');
   const body = validateBody<ReshapeBody>(reshapeSchema(ctx.version), json());
   const engine = ctx.engine;

@@ -1,12 +1,12 @@
 import { PlacementError } from '../../placement/errors.js';
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { location } from '../http-util.js';
+import { deferJson, location } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { CUSTOM_PATTERN, validateBody } from '../schema.js';
-import { deferJson, freshNow } from './subresource-util.js';
+import { freshNow } from './subresource-util.js';
 
 /** POST /resource_classes and the 1.2–1.6 rename: a custom class name. */
 const NAME_BODY: JsonSchema = {

@@ -2,11 +2,10 @@ import type { ProviderFilter, ProviderView } from '../../placement/types.js';
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { authorize } from '../policy.js';
-import { allowQuery, freshness, location } from '../http-util.js';
+import { allowQuery, deferJson, freshness, location } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { validateBody } from '../schema.js';
-import { deferJson } from './subresource-util.js';
 import { parseMemberOf, parseRequiredTraits, parseResourcesParam, requireUuidParam } from './query-params.js';
 
 /** How a provider is shown at the request's microversion. */

@@ -2,24 +2,6 @@ import type { RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { freshness } from '../http-util.js';
 
-/**
- * Reads the body for an endpoint that takes JSON, answering the 415 at once but keeping a parse
- * failure for later: Placement checks the media type before policy, and parses the body only
- * after policy and (for most endpoints) the provider lookup, so a malformed body sent to an
- * unknown provider is a 404, not a 400.
- */
-export function deferJson(ctx: RequestContext): () => unknown {
-  try {
-    const value = ctx.json();
-    return () => value;
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 415) throw error;
-    return () => {
-      throw error;
-    };
-  }
-}
-
 /** A query parameter as Placement's plain lookups read it: the LAST occurrence wins. */
 export function lastQuery(ctx: RequestContext, key: string): string | undefined {
   const all = ctx.query.getAll(key);

@@ -1,11 +1,11 @@
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { allowQuery, location } from '../http-util.js';
+import { allowQuery, deferJson, location } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { CUSTOM_PATTERN, validateBody } from '../schema.js';
-import { GENERATION_CHANGED, deferJson, freshNow, generationConflict, lastQuery } from './subresource-util.js';
+import { GENERATION_CHANGED, freshNow, generationConflict, lastQuery } from './subresource-util.js';
 
 const CUSTOM = new RegExp(CUSTOM_PATTERN);
 
