@@ -56,17 +56,19 @@ function cacheable(shape: CandidateJsonShape): boolean {
   return shape.onlyClasses === undefined && shape.traits;
 }
 
-/** Bytes, in one scratch buffer reused by every answer (handlers are synchronous). */
+/**
+ * Bytes, written into a buffer of its own per answer, sized from the previous answer: the answer
+ * is handed to the socket as it is, so it must not be a reused scratch buffer, and sizing from the
+ * last answer avoids both growing and a final copy in the usual case of similar answers.
+ */
 class ByteSink {
-  private static scratch = Buffer.allocUnsafe(1 << 16);
-  /** A scratch buffer grown past this is dropped after the answer, not kept for the next. */
-  private static readonly KEEP = 8 << 20;
-  private buf = ByteSink.scratch;
+  private static lastSize = 1 << 16;
+  private buf = Buffer.allocUnsafeSlow(ByteSink.lastSize + (ByteSink.lastSize >>> 3));
   private pos = 0;
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.pos + n, this.buf.length * 2));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.pos + n, this.buf.length * 2));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
@@ -92,23 +94,16 @@ class ByteSink {
     this.pos += bytes.length;
   }
 
-  /** A copy of what was written: the scratch buffer is reused while the answer is being sent. */
+  /** What was written (a view of this sink's own buffer). */
   bytes(): Buffer {
-    const out = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    this.release();
-    return out;
+    ByteSink.lastSize = this.pos;
+    return this.buf.subarray(0, this.pos);
   }
 
   /** What was written, as a string (ASCII: one byte is one character). */
   string(): string {
-    const out = this.buf.toString('latin1', 0, this.pos);
-    this.release();
-    return out;
-  }
-
-  private release(): void {
-    ByteSink.scratch = this.buf.length <= ByteSink.KEEP ? this.buf : Buffer.allocUnsafe(1 << 16);
+    ByteSink.lastSize = this.pos;
+    return this.buf.toString('latin1', 0, this.pos);
   }
 }
 
