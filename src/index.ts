@@ -6,3 +6,4 @@ export type { Rng } from '../common/rng.js';
 export type { Logger } from '../common/logger.js';
 export * from './store/index.js';
 export * from './api/index.js';
+export * from './scheduler/index.js';

@@ -1,0 +1,5 @@
+/**
+ * The scheduler (issue 4, in progress): so far the NUMA topology fit of a guest onto a host.
+ * Filters, weighers, the host table and its capacity index follow.
+ */
+export * from './numa/index.js';
