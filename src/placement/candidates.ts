@@ -165,13 +165,8 @@ class QueryContext {
         rcs.push(rc);
         amounts.push(amount);
       }
-      const trait = (name: string): number => {
-        const t = engine.traits.id(name);
-        if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${name}.`);
-        return t;
-      };
-      const required = (g.required ?? []).map((anyOf) => anyOf.map(trait));
-      const forbidden = (g.forbidden ?? []).map(trait);
+      const required = (g.required ?? []).map((anyOf) => anyOf.map((t) => this.traitId(t)));
+      const forbidden = (g.forbidden ?? []).map((t) => this.traitId(t));
       for (const anyOf of required) {
         if (anyOf.length > 0 && anyOf.every((t) => forbidden.includes(t))) {
           throw new PlacementBadQueryError(`Conflicting required and forbidden traits in group ${JSON.stringify(g.suffix)}.`);
@@ -205,19 +200,17 @@ class QueryContext {
     const only = this.groups.length === 1 ? this.groups[0] : undefined;
     this.onlyUnsuffixedPlain = only !== undefined && !only.granular && only.required.length === 0 && sameSubtree.length === 0;
     this.sameSubtree = sameSubtree.map((list) => list.map((s) => this.groups.findIndex((g) => g.suffix === s)));
-    this.rootRequired = (query.rootRequired ?? []).map((n) => {
-      const t = engine.traits.id(n);
-      if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${n}.`);
-      return t;
-    });
-    this.rootForbidden = (query.rootForbidden ?? []).map((n) => {
-      const t = engine.traits.id(n);
-      if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${n}.`);
-      return t;
-    });
+    this.rootRequired = (query.rootRequired ?? []).map((t) => this.traitId(t));
+    this.rootForbidden = (query.rootForbidden ?? []).map((t) => this.traitId(t));
     if (this.rootRequired.some((t) => this.rootForbidden.includes(t))) {
       throw new PlacementBadQueryError('root_required has a trait both required and forbidden.');
     }
+  }
+
+  private traitId(name: string): number {
+    const t = this.engine.traits.id(name);
+    if (t === undefined) throw new PlacementInvalidError(`No such trait(s): ${name}.`);
+    return t;
   }
 
   // -------------------------------------------------------------- per-provider filters
