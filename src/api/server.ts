@@ -31,6 +31,8 @@ export interface PlacementServer {
   listen(port: number, host?: string): Promise<AddressInfo>;
   /** Stops accepting connections and resolves when every request in flight has been answered. */
   close(): Promise<void>;
+  /** `await using server = createPlacementServer(…)` closes it gracefully. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const JSON_TYPE = 'application/json';
@@ -143,8 +145,9 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
       .catch((error: unknown) => fail(error));
   });
 
-  return {
+  const placementServer: PlacementServer = {
     server,
+    [Symbol.asyncDispose]: () => placementServer.close(),
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -174,6 +177,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         done();
       }),
   };
+  return placementServer;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
