@@ -17,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
 import { placementHttpSuite } from './placement-http.bench.js';
 import { placementSuite } from './placement.bench.js';
+import { schedulerHostsSuite } from './scheduler-hosts.bench.js';
 
-const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite];
+const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite, schedulerHostsSuite];
 
 function reexecIfNeeded(): void {
   const flags = ['--allow-natives-syntax', '--expose-gc'];

@@ -3,3 +3,4 @@
  * Filters, weighers, the host table and its capacity index follow.
  */
 export * from './numa/index.js';
+export * from './hosts/index.js';
