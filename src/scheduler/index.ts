@@ -4,3 +4,4 @@
  */
 export * from './numa/index.js';
 export * from './hosts/index.js';
+export * from './weighers/index.js';
