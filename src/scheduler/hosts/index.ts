@@ -10,7 +10,7 @@
  *
  * `ReferenceScan` answers the same queries by scanning every host.
  */
-export { CapacityIndex } from './capacity-index.js';
+export { CapacityIndex, type CapacityIndexOptions } from './capacity-index.js';
 export { SchedulerCapacityError, SchedulerHostError } from './errors.js';
 export { NO_FILTER, passesFilter, placementScore, type HostFilter, type HostFinder } from './filter.js';
 export { HostTable, testBit, type HostSpec, type HostTableListener, type HostTableMemory, type HostTableOptions } from './host-table.js';

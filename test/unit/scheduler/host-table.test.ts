@@ -116,6 +116,44 @@ describe('HostTable', () => {
     expect(table.bytesPerHost()).toBeCloseTo(48 + 5 + 1 / 8 + 4 / 8);
   });
 
+  it('score buckets: pack and spread over heterogeneous capacities, any bucket count', () => {
+    for (const scoreBuckets of [undefined, 1, 2, 64, 4096]) {
+      const table = new HostTable({ dimensions: ['VCPU', 'MEMORY_MB'] });
+      const index = new CapacityIndex(table, scoreBuckets === undefined ? {} : { scoreBuckets });
+      const ref = new ReferenceScan(table);
+      // Free ratios before placing [2, 1024]: host 0 is the fullest by ratio, but host 1's small
+      // capacity makes it the tightest after placement: (4 − 2)/8 = 0.25 vs (40 − 2)/128 ≈ 0.30.
+      table.addHost({ capacity: [128, 65536], used: [88, 0] }); // 40 free of 128
+      table.addHost({ capacity: [8, 65536], used: [4, 0] }); // 4 free of 8
+      table.addHost({ capacity: [64, 8192], used: [0, 4096] }); // memory binding: (4096 − 1024)/8192 = 0.375
+      table.addHost({ capacity: [0, 65536] }); // no VCPU: fits only requests without VCPU
+      const need = [2, 1024];
+      expect(index.bestFit(need, NO_FILTER)).toBe(1);
+      expect(index.bestFit(need, NO_FILTER)).toBe(ref.bestFit(need, NO_FILTER));
+      expect(index.worstFit(need, NO_FILTER)).toBe(ref.worstFit(need, NO_FILTER));
+      // Memory only: hosts 0, 1 and 3 all keep 64512/65536: the tie goes to host 0.
+      expect(index.worstFit([0, 1024], NO_FILTER)).toBe(0);
+      expect(index.worstFit([0, 1024], { excludedHosts: [0, 1] })).toBe(3);
+      expect(index.bestFit([0, 0], NO_FILTER)).toBe(ref.bestFit([0, 0], NO_FILTER));
+      table.claim(1, [4, 0]);
+      expect(index.bestFit(need, NO_FILTER)).toBe(0);
+      table.setCapacity(0, [0, 65536]);
+      expect(index.bestFit(need, NO_FILTER)).toBe(2);
+      expect(index.worstFit(need, NO_FILTER)).toBe(2);
+      expect(index.bestFit([200, 0], NO_FILTER)).toBe(-1);
+      expect(index.worstFit([200, 0], NO_FILTER)).toBe(-1);
+    }
+  });
+
+  it('refuses a bad bucket count and accounts the buckets in bytes()', () => {
+    const table = new HostTable({ dimensions: DIMS });
+    expect(() => new CapacityIndex(table, { scoreBuckets: 0 })).toThrow(/scoreBuckets/);
+    expect(() => new CapacityIndex(table, { scoreBuckets: 1.5 })).toThrow(/scoreBuckets/);
+    const index = new CapacityIndex(table, { scoreBuckets: 8 });
+    // Tree: 2 nodes × 3 dims × 8 B; buckets: 3 Int32 per host slot and dimension, 9 slots of heads and counts, 2 × 27 bounds, 9 capacity minima, 2 × 3 capacity bounds.
+    expect(index.bytes()).toBe(2 * 3 * 8 + 3 * 3 * 4 + 2 * 27 * 4 + 2 * 27 * 3 * 8 + 27 * 8 + 2 * 3 * 8);
+  });
+
   it('grows past its initial room and the index follows', () => {
     const table = new HostTable({ dimensions: ['VCPU'] });
     const index = new CapacityIndex(table);
