@@ -18,8 +18,9 @@ import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './h
 import { placementHttpSuite } from './placement-http.bench.js';
 import { placementSuite } from './placement.bench.js';
 import { schedulerHostsSuite } from './scheduler-hosts.bench.js';
+import { schedulerPackingSuite } from './scheduler-packing.bench.js';
 
-const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite, schedulerHostsSuite];
+const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite, schedulerHostsSuite, schedulerPackingSuite];
 
 function reexecIfNeeded(): void {
   const flags = ['--allow-natives-syntax', '--expose-gc'];
