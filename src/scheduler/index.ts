@@ -5,3 +5,4 @@
 export * from './numa/index.js';
 export * from './hosts/index.js';
 export * from './weighers/index.js';
+export * from './filters/index.js';
