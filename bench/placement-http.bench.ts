@@ -26,10 +26,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { target } from './harness.js';
+import { packageRoot, target } from './harness.js';
 import type { LoadResult, StopRule, TimedRun } from './http-client.js';
 import { Endpoint, percentile, placeload, send, timeGet } from './http-client.js';
 import { AGG_A } from './placement.bench.js';
@@ -56,15 +55,6 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 function gcClient(): void {
   globalThis.gc?.();

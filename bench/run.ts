@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
+import { packageRoot } from './harness.js';
 import { placementHttpSuite } from './placement-http.bench.js';
 import { placementSuite } from './placement.bench.js';
 import { schedulerHostsSuite } from './scheduler-hosts.bench.js';
@@ -31,16 +32,6 @@ function reexecIfNeeded(): void {
   process.exit(child.status ?? 1);
 }
 
-/** The package root: the nearest folder above this file with a package.json. */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 export interface MachineInfo {
   cpuModel: string;

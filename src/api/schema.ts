@@ -34,3 +34,18 @@ export const UUID: JsonSchema = { type: 'string', format: 'uuid' };
 export const NAME_PATTERN = '^[A-Z0-9_]+$';
 export const CUSTOM_PATTERN = '^CUSTOM_[A-Z0-9_]+$';
 export const GENERATION: JsonSchema = { type: 'integer' };
+
+const variants = new Map<string, JsonSchema>();
+
+/**
+ * One schema object per named variant (an endpoint's body at a microversion range), so that the
+ * validator compiles each once however many requests use it.
+ */
+export function schemaVariant(key: string, make: () => JsonSchema): JsonSchema {
+  let s = variants.get(key);
+  if (s === undefined) {
+    s = make();
+    variants.set(key, s);
+  }
+  return s;
+}

@@ -3,7 +3,7 @@ import type { RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import type { Microversion } from '../microversion.js';
 import type { JsonSchema } from '../schema.js';
-import { NAME_PATTERN, UUID } from '../schema.js';
+import { NAME_PATTERN, UUID, schemaVariant } from '../schema.js';
 
 /**
  * Shared by the allocation handlers and the reshaper: Placement's allocation body schemas per
@@ -113,21 +113,11 @@ function variant(version: Microversion): string {
   return '1.0';
 }
 
-// One schema object per variant, so that the validator compiles each once.
-const schemas = new Map<string, JsonSchema>();
-function cached(key: string, make: () => JsonSchema): JsonSchema {
-  let s = schemas.get(key);
-  if (s === undefined) {
-    s = make();
-    schemas.set(key, s);
-  }
-  return s;
-}
 
 /** The body of PUT /allocations/{consumer_uuid} at a microversion. */
 export function putAllocationsSchema(version: Microversion): JsonSchema {
   const v = variant(version);
-  return cached(`put-${v}`, () => {
+  return schemaVariant(`allocations-put-${v}`, () => {
     if (!version.atLeast(1, 12)) return listFormSchema(version.atLeast(1, 8));
     // From 1.28 an empty `allocations` removes the consumer's allocations.
     return dictFormSchema(version, version.atLeast(1, 28));
@@ -141,7 +131,7 @@ export function putAllocationsSchema(version: Microversion): JsonSchema {
  */
 export function consumersSchema(version: Microversion, minConsumers: 0 | 1): JsonSchema {
   const v = variant(version);
-  return cached(`consumers-${v}-${minConsumers}`, () => ({
+  return schemaVariant(`allocations-consumers-${v}-${minConsumers}`, () => ({
     type: 'object',
     minProperties: minConsumers,
     patternProperties: { [UUID_KEY_PATTERN]: dictFormSchema(version, true) },

@@ -5,7 +5,7 @@ import { authorize } from '../policy.js';
 import { allowQuery, deferJson, freshness, location } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
-import { validateBody } from '../schema.js';
+import { validateBody, schemaVariant } from '../schema.js';
 import { parseMemberOf, parseRequiredTraits, parseResourcesParam, requireUuidParam } from './query-params.js';
 
 /** How a provider is shown at the request's microversion. */
@@ -42,17 +42,6 @@ function updateSchema(ctx: RequestContext): JsonSchema {
   return { type: 'object', properties, required: ['name'], additionalProperties: false };
 }
 
-// Schemas depend on the microversion only through a few flags; keep one object per variant so
-// that the validator compiles each once.
-const schemas = new Map<string, JsonSchema>();
-function cached(key: string, make: () => JsonSchema): JsonSchema {
-  let s = schemas.get(key);
-  if (s === undefined) {
-    s = make();
-    schemas.set(key, s);
-  }
-  return s;
-}
 
 function list(ctx: RequestContext): Reply {
   authorize(ctx, 'placement:resource_providers:list', 'read');
@@ -86,7 +75,7 @@ function create(ctx: RequestContext): Reply {
   const raw = deferJson(ctx);
   authorize(ctx, 'placement:resource_providers:create', 'write');
   const body = validateBody<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
-    cached(`create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
+    schemaVariant(`resource-providers-create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
     raw(),
   );
   const input: { name: string; uuid?: string; parentUuid?: string | null } = { name: body.name };
@@ -110,7 +99,7 @@ function update(ctx: RequestContext): Reply {
   const uuid = ctx.params['uuid'] as string;
   const current = ctx.engine.requireProvider(uuid);
   const body = validateBody<{ name: string; parent_provider_uuid?: string | null }>(
-    cached(`update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
+    schemaVariant(`resource-providers-update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
     raw(),
   );
   const input: { name: string; parentUuid?: string | null } = { name: body.name };
