@@ -6,3 +6,4 @@ export * from './numa/index.js';
 export * from './hosts/index.js';
 export * from './weighers/index.js';
 export * from './filters/index.js';
+export * from './pipeline/index.js';
