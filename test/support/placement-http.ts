@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createPlacementServer } from '../../src/api/server.js';
 import type { PlacementServer, PlacementServerOptions } from '../../src/api/server.js';
 import { PlacementEngine } from '../../src/placement/engine.js';
@@ -55,4 +56,23 @@ export async function startTestPlacement(options: Partial<PlacementServerOptions
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
   return { engine, server, base, request, close: () => server.close() };
+}
+
+/** One entry of Placement's error body. */
+export interface ErrorEntry {
+  status: number;
+  title: string;
+  detail: string;
+  code?: string;
+  request_id: string;
+}
+
+/** Asserts an error answer's status (and, when given, a part of its detail and its code). */
+export function expectError(r: HttpAnswer, status: number, detail?: string, code?: string): ErrorEntry {
+  expect(r.status, r.text).toBe(status);
+  const entry = (r.body as { errors: ErrorEntry[] }).errors[0] as ErrorEntry;
+  expect(entry.status).toBe(status);
+  if (detail !== undefined) expect(entry.detail).toContain(detail);
+  if (code !== undefined) expect(entry.code).toBe(code);
+  return entry;
 }

@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpAnswer, TestPlacement } from '../../support/placement-http.js';
-import { startTestPlacement } from '../../support/placement-http.js';
-
-interface ErrorEntry {
-  status: number;
-  title: string;
-  detail: string;
-  code?: string;
-  request_id: string;
-}
+import type { TestPlacement } from '../../support/placement-http.js';
+import { expectError, startTestPlacement } from '../../support/placement-http.js';
 
 let p: TestPlacement;
 beforeAll(async () => {
   p = await startTestPlacement();
 });
 afterAll(() => p.close());
-
-function expectError(r: HttpAnswer, status: number, detail?: string, code?: string): ErrorEntry {
-  expect(r.status, r.text).toBe(status);
-  const entry = (r.body as { errors: ErrorEntry[] }).errors[0] as ErrorEntry;
-  expect(entry.status).toBe(status);
-  if (detail !== undefined) expect(entry.detail).toContain(detail);
-  if (code !== undefined) expect(entry.code).toBe(code);
-  return entry;
-}
 
 let counter = 0;
 function rc(): string {
