@@ -188,3 +188,18 @@ export function packageRoot(): string {
     dir = up;
   }
 }
+
+/** Collects a suite's scenario results and logs each one's derived figures as it arrives. */
+export function scenarioCollector(log: (line: string) => void): { scenarios: ScenarioResult[]; done: (list: ScenarioResult[]) => void } {
+  const scenarios: ScenarioResult[] = [];
+  const done = (list: ScenarioResult[]): void => {
+    for (const s of list) {
+      scenarios.push(s);
+      const figure = Object.entries(s.derived)
+        .map(([k, v]) => `${k}=${v < 10 ? v.toFixed(3) : Math.round(v).toLocaleString('en-US')}`)
+        .join(' ');
+      log(`  ${s.id}: ${figure}`);
+    }
+  };
+  return { scenarios, done };
+}

@@ -13,7 +13,7 @@ import { seededRng } from '../common/rng.js';
 import type { AllocationRequest, CandidateQuery, ConsumerAllocationsWrite, InventoryInput, Resources } from '../src/placement/index.js';
 import { PlacementEngine } from '../src/placement/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, Timed, TimedCase } from './harness.js';
-import { consume, gcNow, managed, target, timeCases } from './harness.js';
+import { consume, gcNow, managed, target, timeCases, scenarioCollector } from './harness.js';
 
 // ------------------------------------------------------------------ the flat perfload world (rules 96–100)
 
@@ -348,16 +348,7 @@ async function claims(log: (line: string) => void): Promise<ScenarioResult[]> {
 }
 
 async function runPlacement(log: (line: string) => void): Promise<SuiteOutcome> {
-  const scenarios: ScenarioResult[] = [];
-  const done = (list: ScenarioResult[]): void => {
-    for (const s of list) {
-      scenarios.push(s);
-      const figure = Object.entries(s.derived)
-        .map(([k, v]) => `${k}=${v < 10 ? v.toFixed(3) : Math.round(v).toLocaleString('en-US')}`)
-        .join(' ');
-      log(`  ${s.id}: ${figure}`);
-    }
-  };
+  const { scenarios, done } = scenarioCollector(log);
 
   // Heap first, in a process that has built nothing yet.
   log('(d) heap per provider at 100,000 providers');

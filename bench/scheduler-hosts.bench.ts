@@ -12,7 +12,7 @@
 import { seededRng } from '../common/rng.js';
 import { CapacityIndex, HostTable, ReferenceScan, type HostFilter, type HostFinder } from '../src/scheduler/hosts/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TimedCase } from './harness.js';
-import { consume, gcNow, managed, target, timeCases } from './harness.js';
+import { consume, gcNow, managed, target, timeCases, scenarioCollector } from './harness.js';
 
 const DIMENSIONS = ['VCPU', 'MEMORY_MB', 'DISK_GB'];
 /** 32 cores × ratio 4, 256 GiB − 16 GiB reserved, 3.6 TB. */
@@ -289,16 +289,7 @@ function memoryAt(size: number): ScenarioResult[] {
 }
 
 async function runSchedulerHosts(log: (line: string) => void): Promise<SuiteOutcome> {
-  const scenarios: ScenarioResult[] = [];
-  const done = (list: ScenarioResult[]): void => {
-    for (const s of list) {
-      scenarios.push(s);
-      const figure = Object.entries(s.derived)
-        .map(([k, v]) => `${k}=${v < 10 ? v.toFixed(3) : Math.round(v).toLocaleString('en-US')}`)
-        .join(' ');
-      log(`  ${s.id}: ${figure}`);
-    }
-  };
+  const { scenarios, done } = scenarioCollector(log);
   log('(b) bytes per host at 100,000 hosts');
   done(memoryAt(100_000));
   log('(a) bestFit + claim, capacity index beside reference scan');
