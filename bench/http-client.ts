@@ -1,6 +1,6 @@
 /**
  * The HTTP client side of the placement-http suite: one request helper over node:http with a
- * keep-alive agent, placeload's loader (notes/placement-rules.md rules 96–99), and the timing loops
+ * keep-alive agent, placeload's loader (docs/placement-rules.md rules 96–99), and the timing loops
  * for a repeated GET (sequential, or N clients in parallel). The same code drives every server.
  */
 import { randomUUID } from 'node:crypto';

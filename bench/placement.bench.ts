@@ -1,5 +1,5 @@
 /**
- * Placement engine benchmarks, modelled on Placement's perf jobs (notes/placement-rules.md §8):
+ * Placement engine benchmarks, modelled on Placement's perf jobs (docs/placement-rules.md §8):
  *   (a) the flat perfload world and its timed allocation-candidates query at 1,000 / 10,000 /
  *       100,000 providers, with and without the runner's limit=5;
  *   (b) the nested perfload world (1,000 trees of 7 providers) and its same_subtree query;

@@ -2,7 +2,7 @@ import type { AllocationRequest, ProviderSummary } from '../../placement/candida
 import type { Resources } from '../../placement/types.js';
 
 /**
- * How a `GET /allocation_candidates` answer looks at one microversion (notes/placement-http.md
+ * How a `GET /allocation_candidates` answer looks at one microversion (docs/placement-http.md
  * §9.8). Computed once per request from the version.
  */
 export interface CandidateJsonShape {

@@ -10,7 +10,7 @@ import { itWithService } from '../../support/services.js';
 /**
  * Our Placement API driven only through the real `openstack` CLI (Debian python3-openstackclient
  * 6.0 + python3-osc-placement 4.0), without Keystone: admin_token auth against noauth2, as in
- * /work/notes/osc-and-upstream.md, whose outputs from upstream Placement 8.0 are what the CLI must
+ * docs/osc-and-upstream.md, whose outputs from upstream Placement 8.0 are what the CLI must
  * print here too. Every CLI call costs ~0.7 s of Python start-up, so no command runs twice.
  */
 

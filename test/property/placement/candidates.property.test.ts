@@ -3,7 +3,7 @@
  *
  * Random small worlds (<= 6 providers, small nested trees, at most one sharing provider, random
  * inventories, traits, aggregates and existing allocations) and random valid queries. The checker
- * below is written from /work/notes/placement-rules.md (rule numbers cited), independently of the
+ * below is written from docs/placement-rules.md (rule numbers cited), independently of the
  * engine: it decides whether one assignment of providers to the request's (group, class) slots is a
  * valid candidate. From it:
  *   (a) soundness    every returned candidate is produced by some assignment the checker accepts;

@@ -1,7 +1,7 @@
 /**
  * Model-based property test of the placement engine's writes.
  *
- * A deliberately plain reference model (Maps and arrays) is written from /work/notes/placement-rules.md
+ * A deliberately plain reference model (Maps and arrays) is written from docs/placement-rules.md
  * (rule numbers are cited inline), not from the engine. Every command runs against both: when the
  * rules refuse a write, the engine must throw a PlacementError with the status and Placement code the
  * rules name, and nothing may change; otherwise the write must succeed and the model is updated. After
