@@ -234,9 +234,10 @@ describe('filters (property)', () => {
       }),
       { numRuns: 500 },
     );
-    // The worlds exercise both verdicts.
-    expect(seen.kept).toBeGreaterThan(100);
-    expect(seen.refused).toBeGreaterThan(100);
+    // The worlds exercise both verdicts. Random worlds keep 69-204 of ~3,000 verdicts (measured
+    // over seeds), so the floor proves coverage without failing on an unlucky seed.
+    expect(seen.kept).toBeGreaterThan(10);
+    expect(seen.refused).toBeGreaterThan(10);
   });
 });
 
