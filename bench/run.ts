@@ -16,12 +16,25 @@ import { fileURLToPath } from 'node:url';
 
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
 import { packageRoot } from './harness.js';
-import { placementHttpSuite } from './placement-http.bench.js';
-import { placementSuite } from './placement.bench.js';
-import { schedulerHostsSuite } from './scheduler-hosts.bench.js';
-import { schedulerPackingSuite } from './scheduler-packing.bench.js';
 
-const SUITES: readonly BenchSuite[] = [placementSuite, placementHttpSuite, schedulerHostsSuite, schedulerPackingSuite];
+/**
+ * Every `*.bench.js` beside this file, each exporting one or more BenchSuite values. Discovered
+ * rather than listed, so that adding a suite touches only its own file.
+ */
+async function discoverSuites(): Promise<BenchSuite[]> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const suites: BenchSuite[] = [];
+  for (const file of fs.readdirSync(here).filter((f) => f.endsWith('.bench.js')).sort()) {
+    const mod = (await import(path.join(here, file))) as Record<string, unknown>;
+    for (const value of Object.values(mod)) if (isSuite(value)) suites.push(value);
+  }
+  return suites;
+}
+
+function isSuite(value: unknown): value is BenchSuite {
+  const v = value as Partial<BenchSuite> | null;
+  return typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.run === 'function';
+}
 
 function reexecIfNeeded(): void {
   const flags = ['--allow-natives-syntax', '--expose-gc'];
@@ -143,6 +156,7 @@ function dateStamp(d: Date): string {
 
 async function main(): Promise<void> {
   reexecIfNeeded();
+  const SUITES = await discoverSuites();
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));
   if (unknown.length > 0) {

@@ -61,6 +61,19 @@ case "$mode" in
   runtime)
     ;;
   test)
+    # Compilers and headers for the Node-API addon (native/): libvirt, librados, librbd.
+    apt_install build-essential pkg-config libvirt-dev librados-dev librbd-dev
+    # libvirt + QEMU (TCG guests); the -sysv package keeps apt from pulling in systemd.
+    apt_install libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system \
+      libvirt-daemon-system-sysv libvirt-clients qemu-system-x86 qemu-utils python3-libvirt
+    # The tiny test guest is built offline from Debian packages (kernel downloaded, busybox unpacked).
+    apt_install busybox-static cpio
+    # Ceph: one monitor and one memstore OSD on loopback; the rados/rbd tools and Python bindings.
+    apt_install ceph-mon ceph-osd ceph-common python3-rados python3-rbd
+    # Open vSwitch, userspace datapath; Neutron's Python OVSDB client as the comparison.
+    apt_install openvswitch-switch python3-ovsdbapp
+    # IPMI: OpenIPMI's BMC simulator, ipmitool and pyghmi as the comparisons.
+    apt_install openipmi ipmitool python3-pyghmi
     # The standard trait and resource class lists, to check the committed copy against Debian's.
     apt_install python3 python3-os-traits python3-os-resource-classes
     # The openstack CLI with osc-placement drives the Placement API in the integration tests.

@@ -10,6 +10,7 @@ npm ci --no-audit --no-fund
 npm run lint
 npm run typecheck
 npm run build
+npm run build:native
 mkdir -p .tmp
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json
 # One plain closing line that any CI reader understands.
