@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds each Node-API addon under native/<name>/ whose system libraries are present.
 # Each addon directory has its own binding.gyp and a `requires` file: one pkg-config module per
-# line, then `# debian: PACKAGES` naming what to install when one is missing. An addon whose
+# line, or `include:PATH` for a library that ships no .pc file (librados), checked under
+# /usr/include and /usr/local/include; and `# debian: PACKAGES` naming what to install. An addon whose
 # libraries are absent is skipped with a message; the pure-TypeScript parts keep working and the
 # binding reports the missing package at first use.
 # Offline: node-gyp uses the installed Node headers (--nodedir), never downloads them.
@@ -19,8 +20,13 @@ for dir in native/*/; do
   missing=()
   if [ -f "$dir/requires" ]; then
     while read -r mod; do
-      case "$mod" in ''|'#'*) continue ;; esac
-      pkg-config --exists "$mod" 2>/dev/null || missing+=("$mod")
+      case "$mod" in
+        ''|'#'*) continue ;;
+        include:*)
+          h="${mod#include:}"
+          [ -f "/usr/include/$h" ] || [ -f "/usr/local/include/$h" ] || missing+=("$h") ;;
+        *) pkg-config --exists "$mod" 2>/dev/null || missing+=("$mod") ;;
+      esac
     done < "$dir/requires"
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
