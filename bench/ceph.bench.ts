@@ -1,0 +1,244 @@
+/**
+ * Ceph (bindings/ceph, issue 8) against a private cluster (one monitor, one memstore OSD) that this
+ * suite starts with scripts/services/start-ceph.sh on 127.0.0.1:27160.. and stops at the end.
+ *
+ *   1. Object writes and reads of 4 KiB and 4 MiB with 1 and 32 operations in flight, in pool `rbd`,
+ *      beside `rados bench` (Ceph's C++ tool: write with --no-cleanup, then seq, same block size,
+ *      same concurrency, same pool) and python3-rados (bench/py/rados_bench.py: blocking calls at
+ *      depth 1, aio at depth 32). Each writes new objects at offset 0 for the same time; reads go
+ *      over the objects that run wrote. Rounds rotate which tool goes first; medians. Between runs
+ *      the objects are removed so that every run starts from the same pool.
+ *   2. RBD clone-and-open of a VM disk: clone of a protected snapshot of a 10 GiB golden image with
+ *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
+ *
+ * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (3 per run),
+ * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20).
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { Cluster, Rbd, type IoCtx } from '../bindings/ceph/index.js';
+import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
+import { packageRoot, scenarioCollector, target } from './harness.js';
+
+function envInt(name: string, dflt: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : dflt;
+}
+
+function run(file: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${path.basename(file)} ${args.join(' ')} failed: ${err.message}\n${stderr}`, { cause: err }));
+      else resolve(stdout);
+    });
+  });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[s.length >> 1] as number);
+}
+
+interface Combo {
+  op: 'write' | 'read';
+  size: number;
+  depth: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const sizeName = (n: number): string => (n >= MiB ? `${n / MiB}m` : `${n / KiB}k`);
+
+/** Ours: `depth` loops, each awaiting one aio operation at a time, for `seconds`. */
+async function oursWrite(io: IoCtx, prefix: string, size: number, depth: number, seconds: number): Promise<{ opsPerSec: number; count: number }> {
+  const data = Buffer.alloc(size, 0x5a);
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: depth }, async () => {
+      while (performance.now() < end) await io.write(`${prefix}_${n++}`, data, 0);
+    }),
+  );
+  return { opsPerSec: (n * 1000) / (performance.now() - t0), count: n };
+}
+
+async function oursRead(io: IoCtx, prefix: string, size: number, depth: number, seconds: number, count: number): Promise<number> {
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: depth }, async () => {
+      const into = Buffer.allocUnsafe(size);
+      while (performance.now() < end) {
+        const got = await io.readInto(`${prefix}_${n++ % count}`, into, 0);
+        if (got !== size) throw new Error(`short read: ${got} of ${size}`);
+      }
+    }),
+  );
+  return (n * 1000) / (performance.now() - t0);
+}
+
+async function removePrefix(io: IoCtx, prefix: string, count: number): Promise<void> {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}_${i}`);
+  for (let i = 0; i < names.length; i += 256) {
+    await Promise.all(names.slice(i, i + 256).map((o) => io.remove(o).catch(() => undefined)));
+  }
+}
+
+function radosBenchIops(out: string): number {
+  const m = /Average IOPS:\s+([\d.]+)/.exec(out);
+  if (m === null) throw new Error(`no "Average IOPS" in rados bench output:\n${out.slice(-2000)}`);
+  return Number(m[1]);
+}
+
+async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
+  const port = envInt('TSTACK_BENCH_CEPH_PORT', 27160);
+  const seconds = envInt('TSTACK_BENCH_CEPH_SECONDS', 3);
+  const rounds = envInt('TSTACK_BENCH_CEPH_ROUNDS', 3);
+  const clones = envInt('TSTACK_BENCH_CEPH_CLONES', 20);
+  const root = packageRoot();
+  const scripts = path.join(root, 'scripts', 'services');
+  const py = path.join(root, 'bench', 'py');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcbench-'));
+  const { scenarios, done } = scenarioCollector(log);
+  const t0 = performance.now();
+  const started = spawnSync('bash', [path.join(scripts, 'start-ceph.sh'), dir, String(port)], { encoding: 'utf8' });
+  if (started.status !== 0) {
+    spawnSync('bash', [path.join(scripts, 'stop-ceph.sh'), dir]);
+    throw new Error(`start-ceph.sh failed: ${started.stderr}`);
+  }
+  const kv = new Map(started.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const conf = kv.get('CEPH_CONF') ?? '';
+  const keyring = kv.get('KEYRING') ?? '';
+  log(`  cluster up in ${((performance.now() - t0) / 1000).toFixed(1)} s (mon 127.0.0.1:${port}, memstore OSD)`);
+  const targets: TargetResult[] = [];
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await Cluster.connect({ conf, keyring });
+    const io = await cluster.openIoctx('rbd');
+    const combos: Combo[] = [];
+    for (const size of [4 * KiB, 4 * MiB]) for (const depth of [1, 32]) for (const op of ['write', 'read'] as const) combos.push({ op, size, depth });
+
+    // Per (size, depth): one write run and one read run per tool per round.
+    const results = new Map<string, { ours: number[]; rados: number[]; python: number[] }>();
+    const key = (c: Combo): string => `${c.op}-${sizeName(c.size)}-${c.depth}`;
+    for (const c of combos) results.set(key(c), { ours: [], rados: [], python: [] });
+    let seq = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (const size of [4 * KiB, 4 * MiB]) {
+        for (const depth of [1, 32]) {
+          const w = results.get(key({ op: 'write', size, depth }));
+          const rd = results.get(key({ op: 'read', size, depth }));
+          if (w === undefined || rd === undefined) continue;
+          const tools = ['ours', 'rados', 'python'] as const;
+          const order = [...tools.slice(r % 3), ...tools.slice(0, r % 3)];
+          for (const tool of order) {
+            const prefix = `b${seq++}`;
+            if (tool === 'ours') {
+              const wr = await oursWrite(io, prefix, size, depth, seconds);
+              w.ours.push(wr.opsPerSec);
+              rd.ours.push(await oursRead(io, prefix, size, depth, seconds, wr.count));
+              await removePrefix(io, prefix, wr.count);
+            } else if (tool === 'rados') {
+              const base = ['-c', conf, '-p', 'rbd', 'bench', String(seconds)];
+              const common = ['-t', String(depth), '--run-name', prefix];
+              w.rados.push(radosBenchIops(await run('rados', [...base, 'write', '-b', String(size), '-O', String(size), '--no-cleanup', ...common])));
+              rd.rados.push(radosBenchIops(await run('rados', [...base, 'seq', ...common])));
+              await run('rados', ['-c', conf, '-p', 'rbd', 'cleanup', '--run-name', prefix]);
+            } else {
+              const args = [conf, keyring, 'rbd'];
+              const wj = JSON.parse(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), ...args, 'write', String(size), String(depth), String(seconds), prefix])) as { ops: number; seconds: number };
+              w.python.push(wj.ops / wj.seconds);
+              const rj = JSON.parse(
+                await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), ...args, 'read', String(size), String(depth), String(seconds), prefix, String(wj.ops)]),
+              ) as { ops: number; seconds: number };
+              rd.python.push(rj.ops / rj.seconds);
+              await removePrefix(io, prefix, wj.ops);
+            }
+          }
+          log(`  round ${r + 1}/${rounds} ${sizeName(size)} x${depth} done`);
+        }
+      }
+    }
+    for (const c of combos) {
+      const v = results.get(key(c));
+      if (v === undefined) continue;
+      const ours = median(v.ours);
+      const rados = median(v.rados);
+      const python = median(v.python);
+      const id = `ceph-${key(c)}`;
+      const s: ScenarioResult = {
+        id,
+        name: `${c.op} ${sizeName(c.size)} objects, ${c.depth} in flight (median of ${rounds} ${seconds}-s runs)`,
+        providers: 0,
+        derived: {
+          opsPerSec: ours,
+          radosBenchOpsPerSec: rados,
+          pythonOpsPerSec: python,
+          ratioVsRadosBench: ours / rados,
+          ratioVsPython: ours / python,
+          mbPerSec: (ours * c.size) / MiB,
+        },
+        note: `ours ${v.ours.map((x) => Math.round(x)).join('/')}, rados bench ${v.rados.map((x) => Math.round(x)).join('/')}, python ${v.python.map((x) => Math.round(x)).join('/')}`,
+      };
+      done([s]);
+      targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: ≥ 90% of rados bench ops/s`, s, 'ratioVsRadosBench', '>', 0.9, '×'));
+      targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: above python3-rados`, s, 'ratioVsPython', '>', 1, '×'));
+    }
+
+    // ---- 2. RBD clone-and-open ------------------------------------------------------------------
+    const rbd = new Rbd(io);
+    const features = ['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten'] as const;
+    await rbd.create('golden', 10 * 1024 * MiB, { features: [...features] });
+    const golden = await rbd.open('golden');
+    await golden.write(Buffer.alloc(4 * MiB, 0x33), 0);
+    await golden.createSnapshot('base');
+    await golden.protectSnapshot('base');
+    await golden.close();
+    const ours: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      for (let i = 0; i < clones; i++) {
+        await rbd.clone('golden', 'base', `vm-${r}-${i}`, { features: [...features] });
+        const img = await rbd.open(`vm-${r}-${i}`);
+        const first = await img.read(0, 4096);
+        if (first[0] !== 0x33) throw new Error('clone does not read its parent');
+        await img.close();
+      }
+      ours.push((performance.now() - t) / clones);
+      for (let i = 0; i < clones; i++) await rbd.remove(`vm-${r}-${i}`);
+    }
+    const pyMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const out = JSON.parse(await run('/usr/bin/python3', [path.join(py, 'rbd_clone_bench.py'), conf, keyring, 'rbd', 'golden', 'base', String(clones), `py-${r}-`])) as {
+        ms_per_clone: number;
+      };
+      pyMs.push(out.ms_per_clone);
+    }
+    const cloneScenario: ScenarioResult = {
+      id: 'ceph-rbd-clone-open',
+      name: `RBD clone of a protected snapshot of a 10 GiB image + open + first 4 KiB read, one after another (${clones} per round)`,
+      providers: 0,
+      derived: { msPerClone: median(ours), pythonMsPerClone: median(pyMs), speedupVsPython: median(pyMs) / median(ours) },
+    };
+    done([cloneScenario]);
+    targets.push(target('extra', 'RBD clone-and-open of a VM disk under 250 ms', cloneScenario, 'msPerClone', '<', 250, 'ms'));
+    await io.close();
+  } finally {
+    await cluster?.close();
+    spawnSync('bash', [path.join(scripts, 'stop-ceph.sh'), dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { scenarios, targets };
+}
+
+export const cephSuite: BenchSuite = {
+  name: 'ceph',
+  description: 'Ceph RADOS object writes/reads (4 KiB, 4 MiB; 1 and 32 in flight) vs rados bench and python3-rados; RBD clone-and-open',
+  run: runCeph,
+};

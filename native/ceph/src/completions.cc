@@ -1,0 +1,80 @@
+// How results travel from librados/librbd threads to JavaScript: one thread-safe function per
+// environment carries Op pointers; it is referenced only while promises are pending, so an idle
+// process can exit.
+#include <thread>
+
+#include "addon.h"
+
+namespace ceph_addon {
+
+void Addon::Begin(Napi::Env env) {
+  if (inflight++ == 0) tsfn.Ref(env);
+}
+
+void Addon::End(Napi::Env env) {
+  if (--inflight == 0) tsfn.Unref(env);
+}
+
+void DeliverOp(Napi::Env env, Napi::Function, Addon* addon, Op* op) {
+  if (env == nullptr) {
+    // The environment is shutting down: JS values can no longer be touched. The op's references
+    // would need the environment to be released, so it is left to process exit.
+    return;
+  }
+  Napi::HandleScope scope(env);
+  bool counts = op->CountsInflight();
+  try {
+    op->Complete(env);
+  } catch (const Napi::Error&) {
+    // Complete() settles its own promise; nothing may escape into the thread-safe function.
+  }
+  delete op;
+  if (counts) addon->End(env);
+}
+
+void Post(Op* op) {
+  // The queue is unbounded (max size 0), so a non-blocking call only fails once the function is
+  // released at environment teardown, when there is nobody left to tell.
+  op->addon->tsfn.NonBlockingCall(op);
+}
+
+PromiseOp::PromiseOp(Napi::Env env, const char* name_, std::string detail_)
+    : Op(GetAddon(env)), deferred(Napi::Promise::Deferred::New(env)), name(name_), detail(std::move(detail_)) {
+  addon->Begin(env);
+}
+
+void PromiseOp::Complete(Napi::Env env) {
+  if (rc < 0) {
+    deferred.Reject(MakeErrnoError(env, rc, name, detail));
+    return;
+  }
+  try {
+    deferred.Resolve(Result(env));
+  } catch (const Napi::Error& e) {
+    deferred.Reject(e.Value());
+  }
+}
+
+void Start(TaskOp* op) {
+  std::thread([op] {
+    op->rc = op->work(*op);
+    if (op->after) op->after();
+    Post(op);
+  }).detach();
+}
+
+Napi::Value RunTask(Napi::Env env, const std::shared_ptr<Handle>& handle, const char* name, std::string detail,
+                    std::function<long long(TaskOp&)> work, std::function<Napi::Value(Napi::Env)> result) {
+  if (handle->IsClosed()) return Rejected(env, MakeClosedError(env, name, "handle"));
+  auto* op = new TaskOp(env, name, std::move(detail));
+  op->work = std::move(work);
+  op->result = std::move(result);
+  handle->AddPending();
+  std::shared_ptr<Handle> keep = handle;
+  op->after = [keep] { keep->DonePending(); };
+  Napi::Promise promise = op->deferred.Promise();
+  Start(op);
+  return promise;
+}
+
+}  // namespace ceph_addon

@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { CephClosedError, CephError, Cluster, type IoCtx, type NotifyEvent } from '../../../bindings/ceph/index.js';
+import { cephAvailable, startCeph, type TestCeph } from '../../support/ceph.js';
+import { itWithService } from '../../support/services.js';
+
+const available = cephAvailable();
+const it = itWithService(available, 'Ceph (ceph-mon/ceph-osd and the native/ceph addon)');
+
+/** Resolves when `emitter` emits `event` (with a generous limit so a lost event fails, not hangs). */
+function once<T>(register: (cb: (v: T) => void) => void, ms = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('event did not arrive')), ms);
+    register((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
+}
+
+describe('ceph objects through librados aio (real cluster)', () => {
+  let ceph: TestCeph;
+  let a: Cluster;
+  let b: Cluster;
+  let io: IoCtx;
+  let iob: IoCtx;
+
+  beforeAll(async () => {
+    if (!available) return;
+    ceph = await startCeph(0);
+    a = await Cluster.connect({ conf: ceph.conf, keyring: ceph.keyring });
+    b = await Cluster.connect({ conf: ceph.conf, keyring: ceph.keyring });
+    await a.createPool('objects');
+    io = await a.openIoctx('objects');
+    iob = await b.openIoctx('objects');
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await ceph?.stop();
+  });
+
+  it('writes, appends, reads, stats, truncates and removes an object', async () => {
+    await io.write('obj1', 'hello', 0);
+    await io.write('obj1', 'HELLO', 10);
+    await io.append('obj1', '!');
+    const all = await io.readAll('obj1');
+    expect(all).toEqual(Buffer.concat([Buffer.from('hello'), Buffer.alloc(5), Buffer.from('HELLO!')]));
+    expect((await io.stat('obj1')).size).toBe(16);
+    expect((await io.read('obj1', 100, 12)).toString()).toBe('LLO!');
+    await io.truncate('obj1', 3);
+    expect((await io.readAll('obj1')).toString()).toBe('hel');
+    await io.writeFull('obj1', 'new');
+    expect((await io.readAll('obj1')).toString()).toBe('new');
+    const into = Buffer.alloc(8);
+    expect(await io.readInto('obj1', into, 1)).toBe(2);
+    expect(into.subarray(0, 2).toString()).toBe('ew');
+    await io.remove('obj1');
+    await expect(io.stat('obj1')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND', errnoName: 'ENOENT', op: 'stat', detail: 'obj1' });
+    await expect(io.truncate('obj1', 0)).rejects.toMatchObject({ errnoName: 'ENOENT', op: 'truncate' });
+    await io.create('obj2', { exclusive: true });
+    await expect(io.create('obj2', { exclusive: true })).rejects.toMatchObject({ code: 'ERR_CEPH_EXISTS' });
+    await expect(io.write('', 'x')).rejects.toMatchObject({ code: 'ERR_CEPH_INVALID_ARGUMENT' });
+    await expect(io.read('obj2', -1)).rejects.toMatchObject({ code: 'ERR_CEPH_INVALID_ARGUMENT' });
+  });
+
+  it('reads back with the rados CLI what the binding wrote, and the reverse', async () => {
+    const data = randomBytes(300_000);
+    await io.writeFull('interop1', data);
+    expect((await ceph.cli('rados', ['-p', 'objects', 'get', 'interop1', '-'])).equals(data)).toBe(true);
+    const other = randomBytes(70_000);
+    await ceph.cli('rados', ['-p', 'objects', 'put', 'interop2', '-'], other);
+    expect((await io.readAll('interop2')).equals(other)).toBe(true);
+    await io.setXattr('interop2', 'color', 'blue');
+    expect((await ceph.cli('rados', ['-p', 'objects', 'getxattr', 'interop2', 'color'])).toString()).toBe('blue');
+    await ceph.cli('rados', ['-p', 'objects', 'setxattr', 'interop2', 'shape', 'round']);
+    expect((await io.getXattr('interop2', 'shape')).toString()).toBe('round');
+    await io.omapSet('interop2', { k1: 'v1' });
+    expect((await ceph.cli('rados', ['-p', 'objects', 'getomapval', 'interop2', 'k1', '-'])).toString()).toBe('v1');
+    await ceph.cli('rados', ['-p', 'objects', 'setomapval', 'interop2', 'k2', 'v2']);
+    expect((await io.omapGet('interop2', ['k2'])).get('k2')?.toString()).toBe('v2');
+  });
+
+  it('keeps namespaces apart and lists per namespace or across all', async () => {
+    const ns1 = await io.withNamespace('tenant-a');
+    const ns2 = await io.withNamespace('tenant-b');
+    await ns1.writeFull('same', 'A');
+    await ns2.writeFull('same', 'B');
+    expect((await ns1.readAll('same')).toString()).toBe('A');
+    expect((await ns2.readAll('same')).toString()).toBe('B');
+    await expect(io.stat('same')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND' });
+    expect((await ns1.list()).map((o) => o.oid)).toEqual(['same']);
+    const all = await io.list({ allNamespaces: true });
+    expect(all.filter((o) => o.oid === 'same').map((o) => o.namespace).sort()).toEqual(['tenant-a', 'tenant-b']);
+    expect((await ceph.cli('rados', ['-p', 'objects', '-N', 'tenant-b', 'get', 'same', '-'])).toString()).toBe('B');
+    await ns1.close();
+    await ns2.close();
+  });
+
+  it('places objects by locator key', async () => {
+    const loc = await a.openIoctx('objects', { locator: 'group-1' });
+    await loc.writeFull('located', 'L');
+    const listed = (await loc.list()).find((o) => o.oid === 'located');
+    expect(listed?.locator).toBe('group-1');
+    // Without the locator the object is not found under its name alone.
+    await expect(io.stat('located')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND' });
+    expect((await ceph.cli('rados', ['-p', 'objects', '--object-locator', 'group-1', 'get', 'located', '-'])).toString()).toBe('L');
+    await loc.close();
+  });
+
+  it('sets, lists and removes xattrs', async () => {
+    await io.writeFull('xa', 'x');
+    await io.setXattr('xa', 'a', Buffer.from([0, 1, 2]));
+    await io.setXattr('xa', 'b', 'text');
+    const attrs = await io.getXattrs('xa');
+    expect(attrs.get('a')).toEqual(Buffer.from([0, 1, 2]));
+    expect(attrs.get('b')?.toString()).toBe('text');
+    await io.removeXattr('xa', 'a');
+    await expect(io.getXattr('xa', 'a')).rejects.toMatchObject({ errnoName: 'ENODATA', op: 'getXattr' });
+    const big = randomBytes(100_000);
+    await io.setXattr('xa', 'big', big);
+    expect((await io.getXattr('xa', 'big')).equals(big)).toBe(true);
+  });
+
+  it('sets, gets by keys, iterates with prefix and start, removes and clears omap', async () => {
+    const entries: Record<string, string> = {};
+    for (let i = 0; i < 1200; i++) entries[`key-${String(i).padStart(4, '0')}`] = `v${i}`;
+    entries['other'] = 'o';
+    await io.omapSet('om', entries);
+    const got = await io.omapGet('om', ['key-0001', 'key-1199', 'missing']);
+    expect([...got.keys()]).toEqual(['key-0001', 'key-1199']);
+    const pref = await io.omapList('om', { prefix: 'key-01', pageSize: 7 });
+    expect(pref.size).toBe(100);
+    expect([...pref.keys()][0]).toBe('key-0100');
+    const after = await io.omapList('om', { startAfter: 'key-1195' });
+    expect([...after.keys()]).toEqual(['key-1196', 'key-1197', 'key-1198', 'key-1199', 'other']);
+    expect((await io.omapList('om')).size).toBe(1201);
+    await io.omapRemove('om', ['other', 'key-0000']);
+    expect((await io.omapGet('om', ['other', 'key-0000'])).size).toBe(0);
+    await io.omapClear('om');
+    expect((await io.omapList('om')).size).toBe(0);
+    expect((await ceph.cli('rados', ['-p', 'objects', 'listomapkeys', 'om'])).toString()).toBe('');
+  });
+
+  it('compares and writes atomically', async () => {
+    await io.writeFull('cas', 'version-1');
+    expect(await io.compareAndWrite('cas', { compare: 'version-1', data: 'version-2' })).toEqual({ written: true });
+    expect(await io.compareAndWrite('cas', { compare: 'version-1', data: 'version-3' })).toEqual({ written: false, mismatchOffset: 8 });
+    expect((await io.readAll('cas')).toString()).toBe('version-2');
+    expect(await io.compareAndWrite('cas', { compare: 'sion', compareOffset: 3, data: 'V', offset: 0 })).toEqual({ written: true });
+    expect((await io.readAll('cas')).toString()).toBe('Version-2');
+  });
+
+  it('contends exclusive and shared locks between two clients, with cookies and durations', async () => {
+    await io.writeFull('locked', 'x');
+    await io.lockExclusive('locked', 'L', { cookie: 'c-a', description: 'first' });
+    await expect(iob.lockExclusive('locked', 'L', { cookie: 'c-b' })).rejects.toMatchObject({ code: 'ERR_CEPH_BUSY', errnoName: 'EBUSY' });
+    await expect(io.lockExclusive('locked', 'L', { cookie: 'c-a' })).rejects.toMatchObject({ code: 'ERR_CEPH_EXISTS' });
+    await io.lockExclusive('locked', 'L', { cookie: 'c-a', renew: true });
+    const info = await iob.lockInfo('locked', 'L');
+    expect(info.exclusive).toBe(true);
+    expect(info.lockers).toEqual([expect.objectContaining({ client: `client.${a.instanceId()}`, cookie: 'c-a' })]);
+    // The second client breaks the first one's lock, then takes it.
+    await iob.breakLock('locked', 'L', info.lockers[0]?.client ?? '', 'c-a');
+    await iob.lockExclusive('locked', 'L', { cookie: 'c-b' });
+    await iob.unlock('locked', 'L', 'c-b');
+    // Shared: both under one tag; an exclusive request then waits its turn (EBUSY).
+    await io.lockShared('locked', 'S', { cookie: 'a', tag: 't' });
+    await iob.lockShared('locked', 'S', { cookie: 'b', tag: 't' });
+    expect((await io.lockInfo('locked', 'S')).lockers).toHaveLength(2);
+    await expect(iob.lockShared('locked', 'S', { cookie: 'c', tag: 'other' })).rejects.toMatchObject({ code: 'ERR_CEPH_BUSY' });
+    await expect(iob.lockExclusive('locked', 'S', { cookie: 'c' })).rejects.toMatchObject({ code: 'ERR_CEPH_BUSY' });
+    await io.unlock('locked', 'S', 'a');
+    await iob.unlock('locked', 'S', 'b');
+    // A lock with a duration lapses: the other client gets it once it has expired.
+    await io.lockExclusive('locked', 'D', { cookie: 'a', durationMs: 1000 });
+    await expect(iob.lockExclusive('locked', 'D', { cookie: 'b' })).rejects.toMatchObject({ code: 'ERR_CEPH_BUSY' });
+    for (let i = 0; ; i++) {
+      try {
+        await iob.lockExclusive('locked', 'D', { cookie: 'b' });
+        break;
+      } catch (err) {
+        if (!(err instanceof CephError) || err.code !== 'ERR_CEPH_BUSY' || i > 200) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect((await io.lockInfo('locked', 'D')).lockers[0]?.cookie).toBe('b');
+    await expect(io.unlock('locked', 'D', 'nope')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND' });
+  });
+
+  it('delivers watch/notify between two connections, with replies and timeouts', async () => {
+    await io.writeFull('bell', '');
+    const watch = await iob.watch('bell');
+    const event = once<NotifyEvent>((cb) =>
+      watch.on('notify', (e) => {
+        e.reply = Buffer.from(`ack:${e.data.toString()}`);
+        cb(e);
+      }),
+    );
+    const result = await io.notify('bell', 'ring', { timeoutMs: 10_000 });
+    const seen = await event;
+    expect(seen.data.toString()).toBe('ring');
+    expect(seen.notifierId).toBe(a.instanceId());
+    expect(result.timedOut).toBe(false);
+    expect(result.acks).toHaveLength(1);
+    expect(result.acks[0]?.reply.toString()).toBe('ack:ring');
+    expect(result.acks[0]?.cookie).toBe(watch.cookie);
+    expect(watch.check()).toBeGreaterThanOrEqual(0);
+
+    // A watcher that never acks: the notify resolves with it listed under timeouts.
+    const silent = await iob.watch('bell', { manualAck: true });
+    silent.on('notify', () => undefined);
+    const r2 = await io.notify('bell', 'again', { timeoutMs: 1500 });
+    expect(r2.timedOut).toBe(true);
+    expect(r2.timeouts.map((t) => t.cookie)).toEqual([silent.cookie]);
+    expect(r2.acks.map((x) => x.cookie)).toEqual([watch.cookie]);
+    await silent.close();
+    await watch.close();
+    await silent.close();
+    expect(() => watch.check()).toThrow(CephClosedError);
+    const r3 = await io.notify('bell', 'nobody', { timeoutMs: 1000 });
+    expect(r3.acks).toHaveLength(0);
+    await expect(io.watch('missing-object-xyz')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND' });
+  });
+
+  it('reports a broken watch as a disconnect event with a typed error (watcher blocklisted)', async () => {
+    const c = await Cluster.connect({ conf: ceph.conf, keyring: ceph.keyring });
+    try {
+      const ioc = await c.openIoctx('objects');
+      await io.writeFull('fragile', '');
+      const watch = await ioc.watch('fragile', { timeoutMs: 2000 });
+      const lost = once<CephError>((cb) => watch.on('disconnect', cb));
+      const listed = (await ceph.cli('rados', ['-p', 'objects', 'listwatchers', 'fragile'])).toString();
+      const addr = /watcher=(\S+)/.exec(listed)?.[1] ?? '';
+      expect(addr).not.toBe('');
+      await ceph.cli('ceph', ['osd', 'blocklist', 'add', addr]);
+      const err = await lost;
+      expect(err).toBeInstanceOf(CephError);
+      expect(err).toMatchObject({ code: 'ERR_CEPH_NOT_CONNECTED', errnoName: 'ENOTCONN', op: 'watch', detail: 'fragile' });
+      expect(() => watch.check()).toThrow(CephError);
+      await watch.close();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('keeps many operations in flight and completes all of them', async () => {
+    const n = 256;
+    const bufs = Array.from({ length: n }, (_, i) => Buffer.alloc(4096, i & 0xff));
+    await Promise.all(bufs.map((b, i) => io.writeFull(`many-${i}`, b)));
+    const back = await Promise.all(bufs.map((_, i) => io.read(`many-${i}`, 4096)));
+    expect(back.every((b, i) => b.equals(bufs[i] as Buffer))).toBe(true);
+    const names = (await io.list()).map((o) => o.oid).filter((o) => o.startsWith('many-'));
+    expect(names).toHaveLength(n);
+    await Promise.all(bufs.map((_, i) => io.remove(`many-${i}`)));
+  });
+
+  it('waits for in-flight operations on close and refuses new ones', async () => {
+    const c = await a.openIoctx('objects');
+    const writes = Array.from({ length: 32 }, (_, i) => c.writeFull(`closing-${i}`, 'z'));
+    const closing = c.close();
+    await expect(c.stat('closing-0')).rejects.toBeInstanceOf(CephClosedError);
+    await Promise.all(writes);
+    await closing;
+    expect((await io.readAll('closing-31')).toString()).toBe('z');
+  });
+});
