@@ -8,11 +8,17 @@
  *      (MISC_SHARES_VIA_AGGREGATE) that serves DISK_GB to all four;
  *   B. a 3-site deployment of 100 servers per site: one aggregate and one shared Ceph pool per site,
  *      and a few hosts per site with an SR-IOV NIC whose VFs are a nested child provider.
+ * Then the same worlds again, with the same workload shapes, through the scheduler (src/scheduler):
+ *   C. the HCI cluster in `pack` mode;
+ *   D. the three sites in `spread` mode, site pinning as availability zones, SR-IOV VFs as PCI device
+ *      pools of the scheduler, and a share of the VMs in anti-affinity server groups;
+ * each reporting utilisation per resource class and the rejections with the scheduler's reasons.
  */
 import type { Rng } from '../../common/rng.js';
 import { seededRng } from '../../common/rng.js';
 import type { AllocationRequest, CandidateResult, InventoryInput, RequestGroup, Resources } from '../placement/index.js';
 import { PlacementEngine } from '../placement/index.js';
+import { NoValidHostError, Scheduler, type ScheduleRequest, type SchedulerMode } from '../scheduler/index.js';
 
 // ------------------------------------------------------------------ inputs
 
@@ -155,6 +161,19 @@ export interface ScenarioReport {
   overcommitted: string[];
   /** What the figures show, derived from them. */
   findings: string[];
+  /** Scenarios run through the scheduler: its mode, NoValidHost reasons and device use. */
+  scheduler?: SchedulerSummary;
+}
+
+export interface SchedulerSummary {
+  mode: SchedulerMode;
+  /** Decisions answered by the capacity index and by placement's allocation candidates. */
+  indexedDecisions: number;
+  placementDecisions: number;
+  /** NoValidHost explanations, grouped by the filter stage or placement line that emptied the list. */
+  rejections: { reason: string; count: number }[];
+  /** PCI devices in the scheduler's pools (SR-IOV VFs), used / total. */
+  devices: Utilisation[];
 }
 
 export interface DemoReport {
@@ -613,6 +632,150 @@ function threeSites(rng: Rng): { report: ScenarioReport; engine: PlacementEngine
   return { report: scenarioReport('sites-3x100', 'B. Three sites × 100 servers, a Ceph pool per site', notes, world, tally), engine: world.engine };
 }
 
+// ------------------------------------------------------------------ through the scheduler
+
+const VF_VENDOR = '8086';
+const VF_PRODUCT = '154c';
+const PHYSNET = 'physnet1';
+
+/** The reason a NoValidHost names last: the stage that removed the last hosts, or placement's own line. */
+function rejectionReason(e: NoValidHostError): string {
+  const stages = e.details.filterResult.stages.filter((s) => s.removed > 0 && s.before > 0);
+  const last = stages[stages.length - 1];
+  if (last !== undefined && e.details.filterResult.hosts.length === 0 && last.removed === last.before) {
+    const why = last.samples[0]?.reason ?? '';
+    return `${last.name}: ${why.replace(/\d[\d,.]*/g, 'N')}`;
+  }
+  if (e.details.placementCandidates === 0) return 'placement: no allocation candidates (capacity, traits or aggregates)';
+  return e.message.replace(/\d[\d,.]*/g, 'N').slice(0, 160);
+}
+
+/** Places VMs drawn from the mix through `scheduler` until every shape has failed once (as fill()). */
+function fillWithScheduler(world: World, mix: Mix, rng: Rng, scheduler: Scheduler, groups: number): { tally: Tally; rejections: Map<string, number> } {
+  const tally: Tally = {
+    attempts: 0,
+    placed: 0,
+    failed: 0,
+    firstFailureAt: null,
+    byFlavor: new Map(FLAVORS.map((f) => [f.name, { placed: 0, failed: 0 }])),
+    byConstraint: new Map(),
+    vmsPerSite: new Map(world.sites.map((s) => [s.name, 0])),
+  };
+  const rejections = new Map<string, number>();
+  const projects = [uuidFrom(rng), uuidFrom(rng), uuidFrom(rng)];
+  const user = uuidFrom(rng);
+  let active = shapes(world, mix);
+  let groupIndex = 0;
+  while (active.length > 0) {
+    const shape = draw(active, rng);
+    tally.attempts++;
+    const f = shape.flavor;
+    // A share of the unconstrained VMs join anti-affinity groups of 4 (spread over hosts for HA).
+    const grouped = groups > 0 && shape.site === null && !shape.trait && !shape.sriov && rng.next() < 0.2;
+    const request: ScheduleRequest = {
+      instances: 1,
+      resources: { VCPU: f.vcpus, MEMORY_MB: f.ramMb, DISK_GB: f.diskGb },
+      projectId: projects[rng.int(projects.length)] as string,
+      userId: user,
+      consumerUuids: [uuidFrom(rng)],
+      ...(shape.trait ? { requiredTraits: [[AVX512]] } : {}),
+      ...(shape.site !== null ? { availabilityZone: shape.site.name } : {}),
+      ...(shape.sriov ? { pciRequests: [{ vendorId: VF_VENDOR, productId: VF_PRODUCT, physnet: PHYSNET, count: 1 }] } : {}),
+      ...(grouped ? { serverGroup: { id: Math.floor(groupIndex++ / 4) % groups, name: `ha-group-${Math.floor(groupIndex / 4) % groups}`, policy: 'anti-affinity' as const } } : {}),
+    };
+    let ok = true;
+    try {
+      const r = scheduler.schedule(request);
+      const host = r.selections[0]?.hostUuid ?? '';
+      tally.placed++;
+      const site = world.siteOf.get(host);
+      if (site !== undefined) tally.vmsPerSite.set(site, (tally.vmsPerSite.get(site) ?? 0) + 1);
+    } catch (e) {
+      if (!(e instanceof NoValidHostError)) throw e;
+      ok = false;
+      tally.failed++;
+      tally.firstFailureAt ??= tally.attempts;
+      const reason = rejectionReason(e);
+      rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+      // A grouped VM fails for its group, not for its shape: the shape leaves only when ungrouped.
+      if (!grouped) active = active.filter((s) => s !== shape);
+    }
+    const fl = tally.byFlavor.get(f.name) as { placed: number; failed: number };
+    if (ok) fl.placed++;
+    else fl.failed++;
+    for (const c of [...constraintsOf(shape), ...(grouped ? ['anti-affinity group'] : [])]) {
+      let entry = tally.byConstraint.get(c);
+      if (entry === undefined) {
+        entry = { placed: 0, failed: 0 };
+        tally.byConstraint.set(c, entry);
+      }
+      if (ok) entry.placed++;
+      else entry.failed++;
+    }
+    if (tally.attempts > 200_000) break;
+  }
+  return { tally, rejections };
+}
+
+function schedulerSummary(scheduler: Scheduler, rejections: Map<string, number>): SchedulerSummary {
+  let used = 0;
+  let total = 0;
+  for (let h = 0; h < scheduler.table.count; h++) {
+    const d = scheduler.topologies.devices(h);
+    d.pools.forEach((p, q) => {
+      total += p.count;
+      used += d.used[q] ?? 0;
+    });
+  }
+  return {
+    mode: scheduler.mode,
+    indexedDecisions: scheduler.counters.indexed,
+    placementDecisions: scheduler.counters.placement,
+    rejections: [...rejections.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([reason, count]) => ({ reason, count })),
+    devices: total === 0 ? [] : [{ resourceClass: `PCI ${VF_VENDOR}:${VF_PRODUCT} (SR-IOV VF, ${PHYSNET})`, used, capacity: total, percent: Math.round((used / total) * 1000) / 10 }],
+  };
+}
+
+function hciClusterScheduled(rng: Rng): { report: ScenarioReport; engine: PlacementEngine } {
+  const hosts = 4;
+  const world = buildWorld(rng, HCI_LARGE, HCI_RATIOS, [{ name: 'hci', hosts, hostPrefix: 'hci', avx512: (i) => i >= 2, sriov: () => false }]);
+  const scheduler = new Scheduler({ engine: world.engine, rng: seededRng(rng.int(2 ** 31)), mode: 'pack' });
+  const { tally, rejections } = fillWithScheduler(world, { pinned: 0, trait: 0.1, sriov: 0 }, rng, scheduler, 0);
+  const notes = [
+    'The world and workload of scenario A, scheduled by the scheduler (src/scheduler) in pack mode: placement candidates (the Ceph pool is a sharing provider),',
+    '  Nova\'s default filters, then the host leaving the least free share in the binding requested resource; claims in the placement engine.',
+  ];
+  const report = scenarioReport('hci-4-scheduler', 'C. Scenario A through the scheduler, pack mode', notes, world, tally);
+  report.scheduler = schedulerSummary(scheduler, rejections);
+  scheduler.close();
+  return { report, engine: world.engine };
+}
+
+function threeSitesScheduled(rng: Rng): { report: ScenarioReport; engine: PlacementEngine } {
+  const perSite = 100;
+  const specs: SiteSpec[] = ['site1', 'site2', 'site3'].map((name) => ({ name, hosts: perSite, hostPrefix: `${name}-cmp`, avx512: (i: number) => i % 3 === 0, sriov: () => false }));
+  const world = buildWorld(rng, HCI_SITE, HCI_RATIOS, specs);
+  const zones: Record<string, string[]> = {};
+  for (const site of world.sites) zones[site.name] = [site.aggregate];
+  const scheduler = new Scheduler({ engine: world.engine, rng: seededRng(rng.int(2 ** 31)), mode: 'spread', availabilityZones: zones });
+  // SR-IOV NICs as device pools of the scheduler (the same hosts as in B carry one).
+  for (const site of world.sites) {
+    site.hosts.forEach((host, i) => {
+      if (i % 12 === 5) scheduler.topologies.setPools(scheduler.hostId(host), [{ vendorId: VF_VENDOR, productId: VF_PRODUCT, physnet: PHYSNET, numaNode: -1, count: VFS_PER_PF }]);
+    });
+  }
+  const { tally, rejections } = fillWithScheduler(world, { pinned: 0.3, trait: 0.1, sriov: 0.05 }, rng, scheduler, 50);
+  const notes = [
+    'The world and workload of scenario B, scheduled by the scheduler in spread mode (the host left with the most free share in the binding resource):',
+    '  site pinning as availability zones (AZ → member_of the site aggregate), SR-IOV VFs as PCI device pools (vendor 8086, product 154c, physnet1)',
+    '  on the same hosts instead of nested providers, and 20% of the unconstrained VMs in anti-affinity server groups of 4 (50 groups, reused).',
+  ];
+  const report = scenarioReport('sites-3x100-scheduler', 'D. Scenario B through the scheduler, spread mode', notes, world, tally);
+  report.scheduler = schedulerSummary(scheduler, rejections);
+  scheduler.close();
+  return { report, engine: world.engine };
+}
+
 export const DEFAULT_SEED = 42;
 
 export interface DemoOptions {
@@ -628,9 +791,13 @@ export function runDemo(options: DemoOptions = {}): DemoRun {
   const a = hciCluster(rng);
   options.onProgress?.('placing VMs in scenario B (3 sites × 100 servers)…');
   const b = threeSites(rng);
+  options.onProgress?.('scheduling scenario C (A through the scheduler, pack)…');
+  const c = hciClusterScheduled(rng);
+  options.onProgress?.('scheduling scenario D (B through the scheduler, spread)…');
+  const d = threeSitesScheduled(rng);
   return {
-    report: { seed, scenarios: [a.report, b.report] },
-    engines: { [a.report.id]: a.engine, [b.report.id]: b.engine },
+    report: { seed, scenarios: [a.report, b.report, c.report, d.report] },
+    engines: { [a.report.id]: a.engine, [b.report.id]: b.engine, [c.report.id]: c.engine, [d.report.id]: d.engine },
   };
 }
 
@@ -701,6 +868,13 @@ export function formatDemo(report: DemoReport): string {
     out.push(...table(['resource class', 'used', 'capacity', '%'], utilRows(s.utilisation), [false, true, true, true]), '');
     out.push(...groupTable('site', s.sites), '');
     if (s.hostUtilisation !== undefined) out.push(...groupTable('host', s.hostUtilisation), '');
+    if (s.scheduler !== undefined) {
+      const sc = s.scheduler;
+      out.push(`Scheduler: mode ${sc.mode}; decisions by the capacity index ${n(sc.indexedDecisions)}, by placement candidates ${n(sc.placementDecisions)}.`);
+      if (sc.devices.length > 0) out.push(...table(['devices', 'used', 'total', '%'], utilRows(sc.devices), [false, true, true, true]));
+      out.push('', 'Rejections (NoValidHost, by the reason the scheduler gave; numbers elided):');
+      out.push(...table(['reason', 'count'], sc.rejections.map((r) => [r.reason, n(r.count)]), [false, true]), '');
+    }
     out.push(s.overcommitted.length === 0 ? 'Over-committed providers: none.' : `OVER-COMMITTED: ${s.overcommitted.join('; ')}`);
     for (const f of s.findings) out.push(`- ${f}`);
   }

@@ -71,5 +71,5 @@ function reason(host: number, p: ImagePlan, ctx: FilterContext): string {
 }
 
 export function imagePropertiesFilter(): HostFilterStage {
-  return planStage('ImagePropertiesFilter', prepare, passes, reason);
+  return planStage('ImagePropertiesFilter', prepare, passes, reason, (p) => !p.any);
 }

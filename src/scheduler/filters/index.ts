@@ -18,6 +18,7 @@ export { hyperConvergedReserveFilter } from './hci-reserve.js';
 export { HostState, Vocabulary, type HostImageSupport } from './host-state.js';
 export { imagePropertiesFilter } from './image-properties.js';
 export { serverGroupAffinityFilter, serverGroupAntiAffinityFilter } from './server-group.js';
+export { numaTopologyFilter, pciPassthroughFilter } from './topology.js';
 export {
   SAMPLE_REASONS,
   explainNoValidHost,

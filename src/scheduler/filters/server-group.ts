@@ -47,6 +47,7 @@ export function serverGroupAffinityFilter(): HostFilterStage {
       const list = on.length <= 3 ? on.join(', ') : `${on.slice(0, 3).join(', ')} …`;
       return `${groupName(g)} (affinity) already runs on host${on.length === 1 ? '' : 's'} ${list}, not this one`;
     },
+    (plan) => plan.members === undefined,
   );
 }
 
@@ -74,5 +75,6 @@ export function serverGroupAntiAffinityFilter(): HostFilterStage {
       const on = plan.members?.[host] ?? 0;
       return `${groupName(g)} already has ${on} member${on === 1 ? '' : 's'} on the host (max_server_per_host ${plan.max})`;
     },
+    (plan) => plan.members === undefined,
   );
 }

@@ -21,6 +21,7 @@ import type { HostStats } from '../weighers/host-stats.js';
 import type { AggregateMetadata } from './aggregate-metadata.js';
 import { SchedulerFilterError } from './errors.js';
 import type { HostState } from './host-state.js';
+import type { HostTopologies, TopologyPlan } from '../topology/host-topologies.js';
 
 /** The hard server-group policies (the soft ones are weighers). */
 export interface ServerGroupRequest {
@@ -39,17 +40,25 @@ export interface ImageRequest {
   readonly img_hv_type?: string;
   /** Ours (Nova's ImagePropertiesFilter does not check it): a machine type the host must offer. */
   readonly hw_machine_type?: string;
+  /** The image's disk format (raw, qcow2…): with the image pre-filter, trait COMPUTE_IMAGE_TYPE_<FORMAT> is required. */
+  readonly disk_format?: string;
+  /** Image properties `trait:<NAME>=required`: with the image pre-filter, these traits are required. */
+  readonly requiredTraits?: readonly string[];
 }
 
 export interface FilterRequest {
   /** Amounts asked per table dimension, in the table's order (absent: nothing). */
-  readonly need?: ArrayLike<number>;
-  readonly serverGroup?: ServerGroupRequest;
-  readonly image?: ImageRequest;
+  readonly need?: ArrayLike<number> | undefined;
+  readonly serverGroup?: ServerGroupRequest | undefined;
+  readonly image?: ImageRequest | undefined;
   /** The flavor's extra specs (AggregateInstanceExtraSpecsFilter). */
-  readonly extraSpecs?: Readonly<Record<string, string>>;
+  readonly extraSpecs?: Readonly<Record<string, string>> | undefined;
   /** The project (tenant) of the request (AggregateMultiTenancyIsolation). */
-  readonly projectId?: string;
+  readonly projectId?: string | undefined;
+  /** The guest NUMA cells alone (NUMATopologyFilter), compiled by HostTopologies.plan. */
+  readonly numaPlan?: TopologyPlan | undefined;
+  /** The guest NUMA cells with the PCI requests (PciPassthroughFilter). */
+  readonly topologyPlan?: TopologyPlan | undefined;
 }
 
 export interface FilterContext {
@@ -60,6 +69,8 @@ export interface FilterContext {
   readonly stats?: HostStats;
   /** Aggregate metadata (absent: no aggregate has metadata). */
   readonly aggregates?: AggregateMetadata;
+  /** Per-host NUMA cells and PCI pools (absent: no host has either). */
+  readonly topologies?: HostTopologies;
   readonly request: FilterRequest;
 }
 
@@ -68,6 +79,13 @@ export interface HostFilterStage {
   readonly name: string;
   filter(hosts: Int32Array, n: number, ctx: FilterContext, out: Int32Array): number;
   explain(host: number, ctx: FilterContext): string | undefined;
+  /**
+   * The stage's per-host test for one request, prepared once (what the capacity index calls on the
+   * hosts it reaches); it keeps exactly the hosts filter() keeps. Optional: a stage without it makes
+   * the scheduler take the placement path. Returns undefined when the stage keeps every host for
+   * this request (no group, no image properties…), so the caller can skip it.
+   */
+  bind?(ctx: FilterContext): ((host: number) => boolean) | undefined;
 }
 
 /** Reasons sampled per stage. */
@@ -161,6 +179,8 @@ export function planStage<P>(
   prepare: (ctx: FilterContext) => P,
   passes: (host: number, plan: P, ctx: FilterContext) => boolean,
   reason: (host: number, plan: P, ctx: FilterContext) => string,
+  /** True when the plan keeps every host (the stage is then skipped by bind's callers). */
+  keepsAll?: (plan: P) => boolean,
 ): HostFilterStage {
   return {
     name,
@@ -176,6 +196,11 @@ export function planStage<P>(
     explain(host, ctx) {
       const plan = prepare(ctx);
       return passes(host, plan, ctx) ? undefined : reason(host, plan, ctx);
+    },
+    bind(ctx) {
+      const plan = prepare(ctx);
+      if (keepsAll?.(plan) === true) return undefined;
+      return (host) => passes(host, plan, ctx);
     },
   };
 }

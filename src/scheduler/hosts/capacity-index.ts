@@ -43,6 +43,7 @@ import { SchedulerHostError } from './errors.js';
 import type { HostFilter, HostFinder } from './filter.js';
 import { passesFilter, placementScore } from './filter.js';
 import type { HostTable, HostTableListener } from './host-table.js';
+import { TopK } from './top-k.js';
 
 /** Slack for the rounding of r = free/capacity and of the score against the bucket bounds. */
 const EPS = 1e-9;
@@ -84,9 +85,8 @@ export class CapacityIndex implements HostFinder, HostTableListener {
   /** Over all hosts with capacity_d > 0: an upper bound of the largest and a lower bound of the least capacity_d. */
   private readonly capMaxAll: Float64Array;
   private readonly capMinAll: Float64Array;
-  /** The best host and score of the running bestFit/worstFit. */
-  private best = -1;
-  private bestScore = 0;
+  /** The k best hosts of the running bestFit/worstFit; its bound is the score to beat. */
+  private readonly top = new TopK();
 
   /** Builds the index over the table's current hosts and keeps it current from then on. */
   constructor(
@@ -255,8 +255,10 @@ export class CapacityIndex implements HostFinder, HostTableListener {
     this.counts[slot] = left;
     this.bucketOf[host * D + d] = -1;
     if (left === 0) {
-      this.bMax.fill(-Infinity, slot * D, slot * D + D);
-      this.bRatio.fill(-Infinity, slot * D, slot * D + D);
+      for (let e = 0; e < D; e++) {
+        this.bMax[slot * D + e] = -Infinity;
+        this.bRatio[slot * D + e] = -Infinity;
+      }
       this.bCapMin[slot] = Infinity;
     }
   }
@@ -296,42 +298,57 @@ export class CapacityIndex implements HostFinder, HostTableListener {
    * Scores every fitting, passing host of bucket `slot` (dimension d) against the running best
    * (pack: least score; spread: greatest; ties to the lower id) and makes the bucket's bounds exact.
    */
-  private scanSlot(slot: number, d: number, need: ArrayLike<number>, filter: HostFilter, pack: boolean): void {
+  private scanSlot(slot: number, d: number, filter: HostFilter, ratios: boolean): void {
     const D = this.D;
     const size = this.size;
     const tree = this.tree;
     const bMax = this.bMax;
     const cap = this.table.capacity;
+    const used = this.table.used;
     const bRatio = this.bRatio;
+    const reqDims = this.reqDims;
+    const reqNeed = this.reqNeed;
+    const reqCount = this.reqCount;
+    const top = this.top;
     const mb = slot * D;
-    bMax.fill(-Infinity, mb, mb + D);
-    bRatio.fill(-Infinity, mb, mb + D);
+    // Plain loops: TypedArray.prototype.fill costs a native call, too much for D entries. The ratio
+    // bounds are only made exact when asked (spread uses them); left alone they stay valid upper bounds.
+    for (let e = 0; e < D; e++) bMax[mb + e] = -Infinity;
+    if (ratios) for (let e = 0; e < D; e++) bRatio[mb + e] = -Infinity;
     let capMin = Infinity;
     for (let h = this.heads[slot] as number; h >= 0; h = this.nextIn[h * D + d] as number) {
       const leaf = (size + h) * D;
+      const base = h * D;
       for (let e = 0; e < D; e++) {
         const f = tree[leaf + e] as number;
         if (f > (bMax[mb + e] as number)) bMax[mb + e] = f;
-        const ce = cap[h * D + e] as number;
-        const r = ce > 0 ? f / ce : Infinity;
-        if (r > (bRatio[mb + e] as number)) bRatio[mb + e] = r;
       }
-      const c = cap[h * D + d] as number;
+      if (ratios) {
+        for (let e = 0; e < D; e++) {
+          const ce = cap[base + e] as number;
+          const r = ce > 0 ? (tree[leaf + e] as number) / ce : Infinity;
+          if (r > (bRatio[mb + e] as number)) bRatio[mb + e] = r;
+        }
+      }
+      const c = cap[base + d] as number;
       if (c < capMin) capMin = c;
       let fits = true;
-      for (let i = 0; i < this.reqCount; i++) {
-        if ((tree[leaf + (this.reqDims[i] as number)] as number) < (this.reqNeed[i] as number)) {
+      for (let i = 0; i < reqCount; i++) {
+        if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) {
           fits = false;
           break;
         }
       }
       if (!fits || !passesFilter(this.table, h, filter)) continue;
-      const s = placementScore(this.table, h, need);
-      const best = this.best;
-      if (best < 0 || (pack ? s < this.bestScore : s > this.bestScore) || (s === this.bestScore && h < best)) {
-        this.best = h;
-        this.bestScore = s;
+      // placementScore's very operations over the requested dimensions (all have capacity > 0 here).
+      let score = Infinity;
+      for (let i = 0; i < reqCount; i++) {
+        const e = reqDims[i] as number;
+        const ce = cap[base + e] as number;
+        const left = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
+        if (left < score) score = left;
       }
+      top.offer(h, score);
     }
     this.bCapMin[slot] = capMin;
   }
@@ -412,49 +429,82 @@ export class CapacityIndex implements HostFinder, HostTableListener {
   }
 
   bestFit(need: ArrayLike<number>, filter: HostFilter): number {
+    this.searchBest(need, filter, 1);
+    return this.top.found > 0 ? (this.top.hosts[0] as number) : -1;
+  }
+
+  /** The `k` fitting hosts of least placementScore, best first, into `out`; returns how many (≤ k). */
+  bestFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number {
+    this.searchBest(need, filter, k);
+    return this.top.copyTo(out);
+  }
+
+  /** The `k` fitting hosts of greatest placementScore, best first, into `out`; returns how many (≤ k). */
+  worstFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number {
+    this.searchWorst(need, filter, k);
+    return this.top.copyTo(out);
+  }
+
+  worstFit(need: ArrayLike<number>, filter: HostFilter): number {
+    this.searchWorst(need, filter, 1);
+    return this.top.found > 0 ? (this.top.hosts[0] as number) : -1;
+  }
+
+  private searchBest(need: ArrayLike<number>, filter: HostFilter, k: number): void {
     this.prepare(need);
-    if (this.reqCount === 0) return this.walkBest(need, filter);
+    this.top.reset(k, true);
+    if (this.reqCount === 0) {
+      this.walk(need, filter);
+      return;
+    }
     const K = this.K;
     const slots = K + 1;
-    this.best = -1;
-    this.bestScore = Infinity;
+    const top = this.top;
     for (let i = 0; i < this.reqCount; i++) {
       const d = this.reqDims[i] as number;
       const n = this.reqNeed[i] as number;
       const capMax = this.capMaxAll[d] as number;
       // No host has capacity in a requested dimension: nothing fits.
-      if (!(capMax > 0)) return -1;
+      if (!(capMax > 0)) {
+        top.found = 0;
+        return;
+      }
       // Fitting hosts have free ≥ n and capacity ≤ capMax, so r ≥ n/capMax: start one bucket below.
       let b = Math.floor(K * (n / capMax)) - 1;
       if (b < 0) b = 0;
       const slackAll = n / (this.capMinAll[d] as number) + EPS;
       for (; b < K; b++) {
         const lo = b / K;
-        if (lo - slackAll > this.bestScore) break;
+        if (lo - slackAll > top.bound) break;
         const slot = d * slots + b;
         if ((this.heads[slot] as number) < 0 || !this.slotMayFit(slot)) continue;
-        if (lo - (n / (this.bCapMin[slot] as number) + EPS) > this.bestScore) continue;
-        this.scanSlot(slot, d, need, filter, true);
+        if (lo - (n / (this.bCapMin[slot] as number) + EPS) > top.bound) continue;
+        this.scanSlot(slot, d, filter, false);
       }
     }
-    return this.best;
   }
 
-  worstFit(need: ArrayLike<number>, filter: HostFilter): number {
+  private searchWorst(need: ArrayLike<number>, filter: HostFilter, k: number): void {
     this.prepare(need);
-    if (this.reqCount === 0) return this.walkWorst(need, filter);
+    this.top.reset(k, false);
+    if (this.reqCount === 0) {
+      this.walk(need, filter);
+      return;
+    }
     const K = this.K;
     const slots = K + 1;
-    this.best = -1;
-    this.bestScore = -Infinity;
+    const top = this.top;
     // A first score: the topmost bucket that may fit, in every requested dimension.
     for (let i = 0; i < this.reqCount; i++) {
       const d = this.reqDims[i] as number;
-      if (!((this.capMaxAll[d] as number) > 0)) return -1;
+      if (!((this.capMaxAll[d] as number) > 0)) {
+        top.found = 0;
+        return;
+      }
       for (let b = K - 1; b >= 0; b--) {
         const slot = d * slots + b;
         if ((this.heads[slot] as number) < 0 || !this.slotMayFit(slot)) continue;
-        this.scanSlot(slot, d, need, filter, false);
+        this.scanSlot(slot, d, filter, true);
         break;
       }
     }
@@ -466,7 +516,7 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       const d = this.reqDims[i] as number;
       const shift = (this.reqNeed[i] as number) / (this.capMaxAll[d] as number) - EPS;
       let hosts = 0;
-      for (let b = K - 1; b >= 0 && (b + 1) / K - shift >= this.bestScore && hosts < fewest; b--) hosts += this.counts[d * slots + b] as number;
+      for (let b = K - 1; b >= 0 && (b + 1) / K - shift >= top.bound && hosts < fewest; b--) hosts += this.counts[d * slots + b] as number;
       if (hosts < fewest) {
         fewest = hosts;
         d0 = d;
@@ -475,7 +525,7 @@ export class CapacityIndex implements HostFinder, HostTableListener {
     }
     const shift = n0 / (this.capMaxAll[d0] as number) - EPS;
     for (let b = K - 1; b >= 0; b--) {
-      if ((b + 1) / K - shift < this.bestScore) break;
+      if ((b + 1) / K - shift < top.bound) break;
       const slot = d0 * slots + b;
       if ((this.heads[slot] as number) < 0 || !this.slotMayFit(slot)) continue;
       // s(h) ≤ f_e(h) ≤ free_e/capacity_e for every e ∈ R (fl is monotone): the bucket's ratio bounds.
@@ -484,45 +534,19 @@ export class CapacityIndex implements HostFinder, HostTableListener {
         const r = this.bRatio[slot * this.D + (this.reqDims[i] as number)] as number;
         if (r < ub) ub = r;
       }
-      if (ub + EPS < this.bestScore) continue;
-      this.scanSlot(slot, d0, need, filter, false);
+      if (ub + EPS < top.bound) continue;
+      this.scanSlot(slot, d0, filter, true);
     }
-    return this.best;
   }
 
-  /** bestFit by the tree walk alone: every fitting host is scored (used when nothing is requested). */
-  private walkBest(need: ArrayLike<number>, filter: HostFilter): number {
-    let best = -1;
-    let bestScore = Infinity;
+  /** bestFit/worstFit by the tree walk alone: every fitting host is scored (used when nothing is requested). */
+  private walk(need: ArrayLike<number>, filter: HostFilter): void {
     let k = this.seek(1, filter);
     while (k !== 0) {
       const h = k - this.size;
-      const s = placementScore(this.table, h, need);
-      if (best < 0 || s < bestScore) {
-        best = h;
-        bestScore = s;
-      }
+      this.top.offer(h, placementScore(this.table, h, need));
       const next = CapacityIndex.after(k);
       k = next === 0 ? 0 : this.seek(next, filter);
     }
-    return best;
-  }
-
-  /** worstFit by the tree walk alone (used when nothing is requested). */
-  private walkWorst(need: ArrayLike<number>, filter: HostFilter): number {
-    let best = -1;
-    let bestScore = -Infinity;
-    let k = this.seek(1, filter);
-    while (k !== 0) {
-      const h = k - this.size;
-      const s = placementScore(this.table, h, need);
-      if (best < 0 || s > bestScore) {
-        best = h;
-        bestScore = s;
-      }
-      const next = CapacityIndex.after(k);
-      k = next === 0 ? 0 : this.seek(next, filter);
-    }
-    return best;
   }
 }

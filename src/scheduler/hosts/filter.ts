@@ -21,6 +21,11 @@ export interface HostFilter {
   readonly includeDisabled?: boolean;
   /** Host ids never to return (anti-affinity, retries). Checked linearly: keep it short. */
   readonly excludedHosts?: readonly number[];
+  /**
+   * Any further per-host test (the pipeline's filters, NUMA and PCI fit), checked last, only on hosts
+   * that fit and pass the rest. Must be a pure function of the host's state and must not allocate.
+   */
+  readonly accept?: (host: number) => boolean;
 }
 
 /** No constraint beyond "enabled". */
@@ -46,7 +51,8 @@ export function passesFilter(table: HostTable, host: number, filter: HostFilter)
     for (let i = 0; i < aggs.length && !any; i++) any = testBit(table.aggregateBits[aggs[i] as number], host);
     if (!any) return false;
   }
-  return true;
+  const accept = filter.accept;
+  return accept === undefined || accept(host);
 }
 
 /**
@@ -88,4 +94,8 @@ export interface HostFinder {
   bestFit(need: ArrayLike<number>, filter: HostFilter): number;
   /** Fitting host with the greatest placementScore (spread), or −1. */
   worstFit(need: ArrayLike<number>, filter: HostFilter): number;
+  /** The k fitting hosts of least placementScore, best first (ties to the lower id), into out; returns how many. */
+  bestFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number;
+  /** The k fitting hosts of greatest placementScore, best first (ties to the lower id), into out; returns how many. */
+  worstFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number;
 }

@@ -205,6 +205,24 @@ export class HostTable {
     this.changed(host);
   }
 
+  /**
+   * Adds `delta` (entries may be negative) to the host's usage without the capacity check: for a
+   * cache that mirrors usage decided elsewhere (placement may hold usage above a lowered capacity).
+   * Refuses (nothing changed) when some usage would fall below zero.
+   */
+  addUsage(host: number, delta: ArrayLike<number>): void {
+    this.checkHost(host);
+    const D = this.dims;
+    if (delta.length !== D) throw new SchedulerHostError(`usage delta: ${delta.length} values for ${D} dimensions`);
+    const base = host * D;
+    for (let d = 0; d < D; d++) {
+      const v = (this.used[base + d] as number) + (delta[d] as number);
+      if (!(v >= 0) || v === Infinity) throw new SchedulerHostError(`host ${host}: usage of ${this.dimensions[d]} would become ${v}`);
+    }
+    for (let d = 0; d < D; d++) this.used[base + d] = (this.used[base + d] as number) + (delta[d] as number);
+    this.changed(host);
+  }
+
   setEnabled(host: number, enabled: boolean): void {
     this.checkHost(host);
     this.enabled[host] = enabled ? 1 : 0;

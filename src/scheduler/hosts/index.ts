@@ -13,5 +13,6 @@
 export { CapacityIndex, type CapacityIndexOptions } from './capacity-index.js';
 export { SchedulerCapacityError, SchedulerHostError } from './errors.js';
 export { NO_FILTER, passesFilter, placementScore, type HostFilter, type HostFinder } from './filter.js';
+export { TopK } from './top-k.js';
 export { HostTable, testBit, type HostSpec, type HostTableListener, type HostTableMemory, type HostTableOptions } from './host-table.js';
 export { ReferenceScan, referenceScan } from './reference-scan.js';

@@ -5,9 +5,29 @@
 import type { HostFilter, HostFinder } from './filter.js';
 import { passesFilter, placementScore } from './filter.js';
 import type { HostTable } from './host-table.js';
+import { TopK } from './top-k.js';
 
 export class ReferenceScan implements HostFinder {
+  private readonly top = new TopK();
+
   constructor(readonly table: HostTable) {}
+
+  bestFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number {
+    return this.many(need, filter, k, out, true);
+  }
+
+  worstFitMany(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array): number {
+    return this.many(need, filter, k, out, false);
+  }
+
+  private many(need: ArrayLike<number>, filter: HostFilter, k: number, out: Int32Array, pack: boolean): number {
+    const t = this.table;
+    this.top.reset(k, pack);
+    for (let h = 0; h < t.count; h++) {
+      if (t.fits(h, need) && passesFilter(t, h, filter)) this.top.offer(h, placementScore(t, h, need));
+    }
+    return this.top.copyTo(out);
+  }
 
   forEachFit(need: ArrayLike<number>, filter: HostFilter, visit: (host: number) => boolean | void): number {
     const t = this.table;

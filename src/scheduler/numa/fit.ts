@@ -24,7 +24,7 @@ import {
 /** Applying or releasing a fit that does not match the host's usage. */
 export class NumaFitError extends TstackError {
   constructor(message: string) {
-    super('ERR_NUMA_FIT', message);
+    super('ERR_SCHEDULER_NUMA_FIT', message);
   }
 }
 
@@ -49,8 +49,13 @@ export function dedicatedCount(cell: GuestNumaCell): number {
   }
 }
 
-/** The physical cores of a host cell's dedicated CPUs: sibling groups ∩ pcpus, then lone pcpus. */
-export function dedicatedCores(cell: HostNumaCell): number[][] {
+/** dedicatedCores by the cell's pcpus and siblings arrays (kept by applyFit's copies): a claim does not rebuild them. */
+const coresCache = new WeakMap<readonly number[], { readonly siblings: HostNumaCell['siblings']; readonly cores: readonly (readonly number[])[] }>();
+
+/** The physical cores of a host cell's dedicated CPUs: sibling groups ∩ pcpus, then lone pcpus. Read-only (cached). */
+export function dedicatedCores(cell: HostNumaCell): readonly (readonly number[])[] {
+  const hit = coresCache.get(cell.pcpus);
+  if (hit !== undefined && hit.siblings === cell.siblings) return hit.cores;
   const pcpus = new Set(cell.pcpus);
   const seen = new Set<number>();
   const cores: number[][] = [];
@@ -66,6 +71,7 @@ export function dedicatedCores(cell: HostNumaCell): number[][] {
       cores.push([c]);
     }
   }
+  coresCache.set(cell.pcpus, { siblings: cell.siblings, cores });
   return cores;
 }
 

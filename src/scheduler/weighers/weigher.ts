@@ -33,9 +33,9 @@ export type ServerGroupPolicy = 'affinity' | 'anti-affinity' | 'soft-affinity' |
 
 export interface WeighRequest {
   /** Amounts asked per table dimension, in the table's order (the packing weigher adds them). */
-  readonly need?: ArrayLike<number>;
+  readonly need?: ArrayLike<number> | undefined;
   /** The server group the instance joins (dense group id of HostStats) and its policy. */
-  readonly serverGroup?: { readonly id: number; readonly policy: ServerGroupPolicy };
+  readonly serverGroup?: { readonly id: number; readonly policy: ServerGroupPolicy } | undefined;
 }
 
 export interface Weigher {

@@ -4,7 +4,7 @@
  * traits, aggregates, disabled hosts) and random sequences of claims, releases, capacity changes,
  * host additions and flag changes interleaved with random queries:
  *   (1) the indexed answers equal the reference scan's exactly: forEachFit (order and set, also when
- *       stopped early), firstFit, bestFit, worstFit;
+ *       stopped early), firstFit, bestFit, worstFit, and the k best of both (bestFitMany, worstFitMany);
  *   (2) both agree with a direct check of every host written here from the rules;
  *   (3) a claim succeeds iff it fits, usage never exceeds capacity through a claim, and a refused
  *       claim throws ERR_SCHEDULER_CAPACITY and changes nothing.
@@ -165,6 +165,13 @@ describe.each([
           expect(ref.firstFit(need, filter)).toBe(expected[0] ?? -1);
           expect(index.bestFit(need, filter)).toBe(ref.bestFit(need, filter));
           expect(index.worstFit(need, filter)).toBe(ref.worstFit(need, filter));
+          // The k best (alternates): the same hosts in the same order.
+          for (const k of [2, 5]) {
+            const a = new Int32Array(k);
+            const b = new Int32Array(k);
+            expect([...a.subarray(0, index.bestFitMany(need, filter, k, a))]).toEqual([...b.subarray(0, ref.bestFitMany(need, filter, k, b))]);
+            expect([...a.subarray(0, index.worstFitMany(need, filter, k, a))]).toEqual([...b.subarray(0, ref.worstFitMany(need, filter, k, b))]);
+          }
           // And against the rules directly: least (greatest) score, ties to the lower id.
           let pack = -1;
           let spread = -1;

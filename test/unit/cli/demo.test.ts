@@ -82,4 +82,29 @@ describe('tstack-host demo', () => {
     expect(sites!.utilisation.find((u) => u.resourceClass === 'SRIOV_NET_VF')!.used).toBeGreaterThan(0);
     expect(formatDemo(run.report)).toContain(`seed ${SEED}`);
   });
+
+  it('schedules the same worlds through the scheduler (C: pack, D: spread) and reports utilisation and rejections', () => {
+    const c = run.report.scenarios.find((s) => s.id === 'hci-4-scheduler');
+    const d = run.report.scenarios.find((s) => s.id === 'sites-3x100-scheduler');
+    for (const s of [c, d]) {
+      expect(s?.scheduler).toBeDefined();
+      expect(s!.placed).toBeGreaterThan(0);
+      // Every rejection is counted under a reason the scheduler gave.
+      expect(s!.scheduler!.rejections.reduce((a, r) => a + r.count, 0)).toBe(s!.failed);
+      for (const r of s!.scheduler!.rejections) expect(r.reason.length).toBeGreaterThan(0);
+      expect(s!.scheduler!.indexedDecisions + s!.scheduler!.placementDecisions).toBe(s!.placed);
+    }
+    expect(c!.scheduler!.mode).toBe('pack');
+    expect(d!.scheduler!.mode).toBe('spread');
+    // Packing the HCI cluster fills VCPU and MEMORY_MB above 95%.
+    for (const rc of ['VCPU', 'MEMORY_MB']) expect(c!.utilisation.find((u) => u.resourceClass === rc)!.percent).toBeGreaterThan(95);
+    // The SR-IOV VFs are the scheduler's device pools: used, never over their count.
+    const vf = d!.scheduler!.devices[0]!;
+    expect(vf.used).toBeGreaterThan(0);
+    expect(vf.used).toBeLessThanOrEqual(vf.capacity);
+    expect(d!.constraints.some((x) => x.constraint === 'anti-affinity group' && x.placed > 0)).toBe(true);
+    const text = formatDemo(run.report);
+    expect(text).toContain('== C. Scenario A through the scheduler, pack mode');
+    expect(text).toContain('Rejections (NoValidHost');
+  });
 });

@@ -61,7 +61,7 @@ describe('Scheduler: placement, filters, weighers, claim', () => {
     const s = scheduler(engine);
     expect(s.table.count).toBe(4);
     const h2 = s.hostId(uuid(2));
-    expect([...s.table.capacity.subarray(h2 * 3, h2 * 3 + 3)]).toEqual([32, 16384, 100]);
+    expect([...s.table.capacity.subarray(h2 * 4, h2 * 4 + 3)]).toEqual([32, 16384, 100]);
     expect(s.table.hasTrait(s.hostId(uuid(1)), s.traitId('HW_CPU_X86_AVX2'))).toBe(true);
     expect(s.table.inAggregate(s.hostId(uuid(3)), s.aggregateId(agg(2)))).toBe(true);
   });
@@ -80,7 +80,7 @@ describe('Scheduler: placement, filters, weighers, claim', () => {
     expect(held.consumerType).toBe('INSTANCE');
     expect(held.allocations[uuid(1)]?.resources).toEqual({ VCPU: 2, MEMORY_MB: 2048, DISK_GB: 10 });
     const h = s.hostId(uuid(1));
-    expect([...s.table.used.subarray(h * 3, h * 3 + 3)]).toEqual([2, 2048, 10]);
+    expect([...s.table.used.subarray(h * 4, h * 4 + 3)]).toEqual([2, 2048, 10]);
     expect(r.alternates[0]).toEqual([uuid(2), uuid(3)]);
     // Nova's RAM weigher spreads: the next one goes elsewhere.
     expect(s.schedule(req()).selections[0]!.hostUuid).not.toBe(uuid(1));
@@ -146,7 +146,7 @@ describe('Scheduler: placement, filters, weighers, claim', () => {
     expect(totalUsage(engine)).toBe(0);
     for (const c of consumers) expect(Object.keys(engine.getConsumerAllocations(c)?.allocations ?? {})).toHaveLength(0);
     for (let h = 0; h < s.table.count; h++) {
-      expect([...s.table.used.subarray(h * 3, h * 3 + 3)]).toEqual([0, 0, 0]);
+      expect([...s.table.used.subarray(h * 4, h * 4 + 3)]).toEqual([0, 0, 0]);
       expect(s.stats.instances[h]).toBe(0);
     }
     // And the four that do fit are placed, one per host, each query seeing the earlier claims.
@@ -207,22 +207,21 @@ describe('Scheduler: placement, filters, weighers, claim', () => {
     expect(totalUsage(engine)).toBe(2 + 2048 + 10);
   });
 
-  it('refreshes rows for changes made by others', () => {
+  it('follows changes made by others through the change log', () => {
     const engine = world();
     const s = scheduler(engine);
     engine.setAllocations({ consumerUuid: consumer(9), allocations: { [uuid(3)]: { VCPU: 3 } }, projectId: PROJECT, userId: USER, consumerGeneration: null });
     const h3 = s.hostId(uuid(3));
-    expect(s.table.used[h3 * 3]).toBe(0);
+    // The table follows the engine's change log: no refresh needed.
+    expect(s.table.used[h3 * 4]).toBe(3);
     s.refreshHost(uuid(3));
-    expect(s.table.used[h3 * 3]).toBe(3);
+    expect(s.table.used[h3 * 4]).toBe(3);
     addProvider(engine, 'h5', { uuid: uuid(5), inventories: INV });
-    s.refreshAll();
     expect(s.hostId(uuid(5))).toBe(4);
     engine.deleteAllocations(consumer(9));
     engine.deleteProvider(uuid(4));
-    s.refreshAll();
     expect(s.hostId(uuid(4))).toBe(-1);
-    expect(s.table.used[h3 * 3]).toBe(0);
+    expect(s.table.used[h3 * 4]).toBe(0);
   });
 
   it('maps nested trees and sharing providers to the root host', () => {
@@ -235,7 +234,7 @@ describe('Scheduler: placement, filters, weighers, claim', () => {
     expect(r.selections[0]!.hostUuid).toBe(root);
     expect(r.selections[0]!.allocations).toEqual({ [root]: { MEMORY_MB: 2048 }, [numa]: { VCPU: 2 }, [pool]: { DISK_GB: 10 } });
     const h = s.hostId(root);
-    expect([...s.table.used.subarray(h * 3, h * 3 + 3)]).toEqual([2, 2048, 0]);
+    expect([...s.table.used.subarray(h * 4, h * 4 + 3)]).toEqual([2, 2048, 0]);
   });
 
   it('refuses malformed requests before asking placement', () => {

@@ -240,26 +240,42 @@ describe('HostStats weighers', () => {
 });
 
 describe('packing weigher', () => {
-  it('prefers the host left fuller and balanced over one with a single full dimension', () => {
+  it('prefers the fuller host, and among similar ones the host the request evens out', () => {
     const table = new HostTable({ dimensions: ['VCPU', 'MEMORY_MB'] });
-    // after placing 2 VCPU / 2048 MB:
-    table.addHost({ capacity: [20, 20480], used: [17, 4096] }); // 0: 0.95 / 0.30 → mean 0.625, spread 0.65
-    table.addHost({ capacity: [20, 20480], used: [14, 12288] }); // 1: 0.80 / 0.70 → mean 0.75, spread 0.10
-    table.addHost({ capacity: [20, 20480], used: [2, 2048] }); //   2: 0.20 / 0.20 → mean 0.20, spread 0
-    const need = Float64Array.of(2, 2048);
-    expect(order({ table }, [packingWeigher()], { need })).toEqual([1, 2, 0]);
-    // without the penalty it is mean usage alone: host 1 then 0 then 2
-    expect(order({ table }, [packingWeigher({ imbalancePenalty: 0 })], { need })).toEqual([1, 0, 2]);
-    // a negative multiplier prefers the emptiest / least balanced
-    expect(order({ table }, [packingWeigher({ multiplier: -1 })], { need })).toEqual([0, 2, 1]);
+    // placing 4 VCPU / 1024 MB adds (0.2, 0.05):
+    table.addHost({ capacity: [20, 20480], used: [14, 4096] }); // 0: (0.7, 0.2) → (0.9, 0.25): mean 0.575, spread +0.15 → 0.425
+    table.addHost({ capacity: [20, 20480], used: [6, 10240] }); // 1: (0.3, 0.5) → (0.5, 0.55): mean 0.525, spread −0.15 → 0.675
+    table.addHost({ capacity: [20, 20480], used: [0, 0] }); //      2: (0, 0) → (0.2, 0.05): mean 0.125, spread +0.15 → −0.025
+    const need = Float64Array.of(4, 1024);
+    expect(order({ table }, [packingWeigher()], { need })).toEqual([1, 0, 2]);
+    // without the penalty it is mean usage alone: host 0 then 1 then 2
+    expect(order({ table }, [packingWeigher({ imbalancePenalty: 0 })], { need })).toEqual([0, 1, 2]);
+    // a negative multiplier prefers the opposite
+    expect(order({ table }, [packingWeigher({ multiplier: -1 })], { need })).toEqual([2, 0, 1]);
   });
 
   it('counts the request: balance after placement, not before', () => {
     const table = new HostTable({ dimensions: ['VCPU', 'MEMORY_MB'] });
-    table.addHost({ capacity: [10, 10000], used: [5, 1000] }); // after (0, 4000): 0.5 / 0.5
-    table.addHost({ capacity: [10, 10000], used: [5, 5000] }); // after (0, 4000): 0.5 / 0.9
+    table.addHost({ capacity: [10, 10000], used: [4, 1000] }); // after (1, 4000): 0.5 / 0.5
+    table.addHost({ capacity: [10, 10000], used: [4, 5000] }); // after (1, 4000): 0.5 / 0.9
+    // nothing requested: every dimension counts, before placement 0.4/0.1 vs 0.4/0.5
     expect(order({ table }, [packingWeigher()], {}, Int32Array.of(0, 1))).toEqual([1, 0]);
-    expect(order({ table }, [packingWeigher()], { need: [0, 4000] }, Int32Array.of(0, 1))).toEqual([0, 1]);
+    expect(order({ table }, [packingWeigher()], { need: [1, 4000] }, Int32Array.of(0, 1))).toEqual([0, 1]);
+  });
+
+  it('weighs only the binding dimensions: asked for, present, and not barely touched by the request', () => {
+    const table = new HostTable({ dimensions: ['VCPU', 'MEMORY_MB', 'DISK_GB'] });
+    table.addHost({ capacity: [64, 524288, 8000], used: [48, 200000, 0] }); //    idle disk
+    table.addHost({ capacity: [64, 524288, 8000], used: [48, 200000, 7000] }); // full disk, same VCPU and memory
+    // 4 vCPU, 16 GiB, 40 GB: the disk share (0.005) is under 0.25 × the vCPU share (0.0625): disk is
+    // not binding, the hosts tie (lower id first).
+    const need = [4, 16384, 40];
+    expect(order({ table }, [packingWeigher()], { need }, Int32Array.of(0, 1))).toEqual([0, 1]);
+    // Counting every requested dimension (scarceShare 0), the disk decides.
+    expect(order({ table }, [packingWeigher({ scarceShare: 0 })], { need }, Int32Array.of(0, 1))).toEqual([1, 0]);
+    // A request for disk alone: only disk is binding.
+    expect(order({ table }, [packingWeigher()], { need: [0, 0, 40] }, Int32Array.of(0, 1))).toEqual([1, 0]);
+    expect(() => packingWeigher({ scarceShare: 2 })).toThrow(/scarceShare/);
   });
 
   it('ignores dimensions without capacity', () => {
