@@ -6,10 +6,13 @@ import { ServeUsageError, parseServeArgs, servePlacement } from './placement-ser
 const USAGE = `Usage: tstack-host <command> [options]
 
 Commands:
-  demo [--seed N] [--json]   Fill a simulated 4-server hyper-converged cluster and a 3-site cloud with
-                             VMs through the placement engine and report placements and utilisation.
-                             --seed N  seed of the workload and tie-breaks (default ${DEFAULT_SEED})
-                             --json    print the report as JSON
+  demo [--seed N] [--json] [--no-guest]
+                             Fill a simulated 4-server hyper-converged cluster and a 3-site cloud with
+                             VMs through the placement engine and the scheduler, report placements and
+                             utilisation, then boot a tiny guest when libvirtd is reachable.
+                             --seed N    seed of the workload and tie-breaks (default ${DEFAULT_SEED})
+                             --json      print the report as JSON (the guest's lines go to stderr)
+                             --no-guest  do not try libvirt
   placement serve [--host H] [--port P] [--journal PATH] [--tokens FILE] [--randomize-candidates]
                              Serve the OpenStack Placement API (microversions 1.0-1.39) on H:P
                              (default 127.0.0.1:8778). --journal keeps the state in an fsynced
@@ -21,12 +24,14 @@ Commands:
 
 class UsageError extends Error {}
 
-function demo(args: readonly string[]): number {
+async function demo(args: readonly string[]): Promise<number> {
   let seed = DEFAULT_SEED;
   let json = false;
+  let guest = true;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--json') json = true;
+    else if (arg === '--no-guest') guest = false;
     else if (arg === '--seed' || arg.startsWith('--seed=')) {
       const value = arg === '--seed' ? args[++i] : arg.slice('--seed='.length);
       if (value === undefined || !/^\d+$/.test(value) || Number(value) > 0xffffffff) {
@@ -41,6 +46,12 @@ function demo(args: readonly string[]): number {
   const progress = process.stderr.isTTY ? (message: string): void => void process.stderr.write(`${message}\n`) : undefined;
   const { report } = runDemo({ seed, ...(progress !== undefined ? { onProgress: progress } : {}) });
   process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatDemo(report) + '\n');
+  if (guest) {
+    // Loaded only here: the libvirt binding is optional and the placement demo must not need it.
+    const { demoGuest } = await import('./demo-guest.js');
+    const out = json ? process.stderr : process.stdout;
+    await demoGuest((line) => void out.write(`${line}\n`));
+  }
   return 0;
 }
 

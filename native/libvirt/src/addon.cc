@@ -1,0 +1,63 @@
+// Module entry: registers libvirt's default event loop implementation before any connection can be
+// opened, runs it on one dedicated native thread, and defines the wrapped classes.
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include "connection.h"
+#include "domain.h"
+#include "objects.h"
+
+namespace tlv {
+namespace {
+
+std::atomic<bool> loopStarted{false};
+std::atomic<bool> loopFailed{false};
+
+void StartEventLoop() {
+  if (loopStarted.exchange(true)) return;
+  if (virEventRegisterDefaultImpl() < 0) {
+    loopFailed = true;
+    return;
+  }
+  // Detached: it blocks in poll() for the life of the process; process exit ends it.
+  std::thread([]() {
+    for (;;) {
+      if (virEventRunDefaultImpl() < 0) std::this_thread::yield();
+    }
+  }).detach();
+}
+
+Napi::Value EventLoopRunning(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), loopStarted && !loopFailed); }
+
+Napi::Value LibVersion(const Napi::CallbackInfo& info) {
+  // virGetVersion only reads a compiled-in constant: no I/O, safe on the JS thread.
+  unsigned long v = 0;
+  virGetVersion(&v, nullptr, nullptr);
+  return Napi::Number::New(info.Env(), static_cast<double>(v));
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Library code never writes to the console: libvirt logs warnings and some errors to stderr by
+  // default. Every error reaches the caller as a typed error; whoever wants libvirt's own log sets
+  // LIBVIRT_LOG_OUTPUTS (then this leaves it alone).
+  setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
+  SilenceDefaultErrorPrinting();
+  StartEventLoop();
+  pool::Init(env);
+  Connection::Init(env, exports);
+  Domain::Init(env, exports);
+  Snapshot::Init(env, exports);
+  StoragePool::Init(env, exports);
+  StorageVol::Init(env, exports);
+  Secret::Init(env, exports);
+  exports.Set("eventLoopRunning", Napi::Function::New(env, EventLoopRunning));
+  exports.Set("libVersion", Napi::Function::New(env, LibVersion));
+  return exports;
+}
+
+}  // namespace tlv
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tlv::Init(env, exports); }
+NODE_API_MODULE(tstack_libvirt, InitModule)

@@ -1,0 +1,239 @@
+/**
+ * The binding against a real libvirtd + QEMU, started by scripts/services/start-libvirtd.sh: boots
+ * the tiny guest (Debian cloud kernel + busybox initramfs, built offline by
+ * scripts/build-test-guest.sh) under TCG at 128 MiB, sees its console marker, suspends and resumes
+ * it, sets its memory, hot-plugs a qcow2 disk and grows it, takes and reverts a snapshot, and shuts
+ * it down — with every lifecycle event observed through the binding. Then secrets (a Ceph key) and
+ * an RBD disk in a persistent definition, and a dir storage pool with a resized volume.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import {
+  Connection, ReconnectingConnection, SecretUsage, cephSecretXml, domainBuilder, registerCephKey, type DomainEvent, type EventSubscription,
+} from '../../../bindings/libvirt/index.js';
+import { itWithService } from '../../support/services.js';
+import {
+  GUEST_MARKER, SYSTEM_URI, buildTestGuest, libvirtNative, startLibvirtd, tinyGuestSpec, uniqueName, waitForText, type LibvirtdHandle, type TestGuest,
+} from '../../support/libvirt.js';
+
+const run = promisify(execFile);
+
+// Started at collection time (top-level await) so that itWithService knows whether it is there.
+const daemon: LibvirtdHandle | undefined = libvirtNative ? await startLibvirtd() : undefined;
+const it = itWithService(daemon?.available ?? false, 'libvirtd on qemu:///system (scripts/services/start-libvirtd.sh) and the libvirt addon');
+let conn: Connection | undefined;
+let guest: TestGuest | undefined;
+let work = '';
+
+beforeAll(async () => {
+  if (daemon?.available !== true) return;
+  guest = await buildTestGuest();
+  work = fs.mkdtempSync(path.join('/var/tmp', 'tstack-libvirt-it-'));
+  fs.chmodSync(work, 0o755);
+  conn = await Connection.open(SYSTEM_URI, { keepAlive: { interval: 5, count: 5 } });
+}, 180_000);
+
+afterAll(async () => {
+  await conn?.close();
+  await daemon?.stop();
+  if (work !== '') fs.rmSync(work, { recursive: true, force: true });
+});
+
+function lifecycle(events: DomainEvent[]): string[] {
+  return events.flatMap((e) => (e.kind === 'lifecycle' ? [`${e.event}/${e.detail}`] : []));
+}
+
+async function waitLifecycle(sub: EventSubscription, name: string, event: string, detail?: string): Promise<void> {
+  await sub.waitFor((e) => e.domain === name && e.kind === 'lifecycle' && e.event === event && (detail === undefined || e.detail === detail), 60_000);
+}
+
+describe('libvirt binding on qemu:///system with the tiny TCG guest', () => {
+  it('boots the guest, suspends, sets memory, hot-plugs and grows a disk, snapshots, reverts and shuts down', async () => {
+    const c = conn as Connection;
+    const name = uniqueName('tstack-it');
+    const consoleLog = path.join(work, `${name}.console.log`);
+    const all: DomainEvent[] = [];
+    const onEvent = (ev: DomainEvent): void => {
+      if (ev.domain === name) all.push(ev);
+    };
+    c.events.on('event', onEvent);
+    const sub = await c.events.subscribe(['lifecycle', 'device-added', 'balloon-change']);
+    const dom = await c.defineDomain(tinyGuestSpec(name, guest as TestGuest, consoleLog));
+    try {
+      await waitLifecycle(sub, name, 'defined', 'added');
+      await dom.start();
+      await waitLifecycle(sub, name, 'started', 'booted');
+      // The guest is up when its init has printed the marker on the serial console.
+      await waitForText(consoleLog, GUEST_MARKER, 60_000);
+      expect((await dom.state()).state).toBe('running');
+
+      await dom.suspend();
+      await waitLifecycle(sub, name, 'suspended', 'paused');
+      expect((await dom.state()).state).toBe('paused');
+      await dom.resume();
+      await waitLifecycle(sub, name, 'resumed', 'unpaused');
+
+      await dom.setMemory(96 * 1024, 'live');
+      await sub.waitFor((e) => e.domain === name && e.kind === 'balloon-change' && e.actualKiB <= 96 * 1024, 30_000);
+      expect((await dom.info()).memoryKiB).toBe(96 * 1024);
+
+      // Hot-plug a 16 MiB qcow2 disk and grow it to 32 MiB while the guest runs.
+      const img = path.join(work, `${name}-data.qcow2`);
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', img, '16M']);
+      await dom.attachDevice({ source: { type: 'file', file: img }, target: { dev: 'vdb', bus: 'virtio' }, driver: { type: 'qcow2' } }, 'live');
+      await sub.waitFor((e) => e.domain === name && e.kind === 'device-added', 30_000);
+      expect((await dom.spec()).devices.disks?.map((d) => d.target.dev)).toEqual(['vdb']);
+      expect((await dom.blockInfo('vdb')).capacity).toBe(16 << 20);
+      await dom.blockResize('vdb', 32 << 20);
+      expect((await dom.blockInfo('vdb')).capacity).toBe(32 << 20);
+      expect((await dom.blockStats('vdb')).wrReq).toBeGreaterThanOrEqual(0);
+
+      const stats = await c.allDomainStats(['state', 'balloon', 'vcpu', 'block']);
+      const mine = stats.find((s) => s.name === name);
+      expect(mine?.state?.state).toBe('running');
+      expect(mine?.vcpu?.current).toBe(1);
+      expect(mine?.block.map((b) => b.name)).toEqual(['vdb']);
+      expect(mine?.balloon?.maximumKiB).toBe(128 * 1024);
+
+      // Internal snapshot (the only disk is qcow2), then revert to it.
+      const snap = await dom.createSnapshot({ name: 'before' });
+      expect((await dom.listSnapshots()).map((s) => s.name)).toEqual(['before']);
+      await dom.suspend();
+      await waitLifecycle(sub, name, 'suspended', 'paused');
+      await snap.revert();
+      await waitLifecycle(sub, name, 'started', 'from_snapshot');
+      expect((await dom.state()).state).toBe('running');
+      expect(await snap.isCurrent()).toBe(true);
+      await snap.delete();
+      await snap.free();
+
+      // No guest agent in the tiny guest: agentPing says so instead of throwing.
+      expect(await dom.agentPing(2)).toBe(false);
+      expect((await dom.jobStats()).type).toBe(0); // VIR_DOMAIN_JOB_NONE
+      // Migration is wrapped with typed parameters; libvirt refuses the same host, typed.
+      await expect(dom.migrate('qemu:///system', { bandwidthMiBs: 10 }, { live: true, peer2peer: true })).rejects.toMatchObject({ code: 'ERR_LIBVIRT' });
+
+      // ACPI shutdown: the guest's init powers off on the power button.
+      await dom.shutdown('acpi');
+      await waitLifecycle(sub, name, 'stopped', 'shutdown');
+      expect((await dom.state()).state).toBe('shutoff');
+    } finally {
+      if (await dom.isActive().catch(() => false)) await dom.destroy();
+      await dom.undefine({ snapshotsMetadata: true });
+      await waitLifecycle(sub, name, 'undefined', 'removed').catch(() => undefined);
+      await sub.unsubscribe();
+      c.events.off('event', onEvent);
+      await dom.free();
+    }
+    const seq = lifecycle(all);
+    // QEMU starts paused and is resumed, so 'resumed' also shows around 'started'; what matters is
+    // that each step's event arrived, in order.
+    // (A live snapshot pauses and resumes the guest around it; the revert stops and restarts it.)
+    const steps = [
+      'defined/added', 'started/booted', 'suspended/paused', 'resumed/unpaused', 'suspended/paused',
+      'stopped/from_snapshot', 'started/from_snapshot', /^shutdown\/(guest|finished)$/, 'stopped/shutdown', 'undefined/removed',
+    ];
+    let at = 0;
+    for (const ev of seq) {
+      const step = steps[at];
+      if (step !== undefined && (typeof step === 'string' ? ev === step : step.test(ev))) at++;
+    }
+    expect({ seq, matched: steps.slice(0, at) }).toEqual({ seq, matched: steps });
+    expect(all.some((e) => e.kind === 'device-added')).toBe(true);
+  }, 180_000);
+
+  it('registers a Ceph key as a secret and defines a domain with an RBD disk using it', async () => {
+    const c = conn as Connection;
+    const user = uniqueName('cinder');
+    const key = Buffer.from('0123456789abcdef').toString('base64');
+    const secret = await registerCephKey(c, user, key);
+    try {
+      expect(secret.usageType).toBe(SecretUsage.CEPH);
+      expect(secret.usageId).toBe(`client.${user} secret`);
+      // Private secrets cannot be read back through the API.
+      await expect(secret.value()).rejects.toMatchObject({ code: 'ERR_LIBVIRT' });
+      const again = await registerCephKey(c, user, key);
+      expect(again.uuid).toBe(secret.uuid);
+      const name = uniqueName('tstack-rbd');
+      const spec = domainBuilder(name, 'qemu')
+        .memory(128, 'MiB')
+        .rbdDisk('volumes/volume-1', 'vda', [{ name: '127.0.0.1', port: 26810 }], { username: user, secretUuid: secret.uuid })
+        .build();
+      const dom = await c.defineDomain(spec);
+      try {
+        const disk = (await dom.spec({ inactive: true })).devices.disks?.[0];
+        expect(disk?.source).toEqual({ type: 'network', protocol: 'rbd', name: 'volumes/volume-1', hosts: [{ name: '127.0.0.1', port: 26810 }], auth: { username: user, secretUuid: secret.uuid } });
+        await dom.attachDevice(
+          { source: { type: 'network', protocol: 'rbd', name: 'volumes/volume-2', hosts: [{ name: '127.0.0.1' }], auth: { username: user, secretUsage: `client.${user} secret` } }, target: { dev: 'vdb', bus: 'virtio' }, driver: { type: 'raw' } },
+          'config',
+        );
+        expect((await dom.spec({ inactive: true })).devices.disks?.map((d) => d.target.dev)).toEqual(['vda', 'vdb']);
+      } finally {
+        await dom.undefine();
+      }
+    } finally {
+      await secret.undefine();
+    }
+    expect(cephSecretXml('client.x secret', { uuid: 'u' })).toContain('<usage type="ceph">');
+  });
+
+  it('creates a dir storage pool, a volume, grows it and deletes it', async () => {
+    const c = conn as Connection;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstack-pool-'));
+    const name = uniqueName('tstack-pool');
+    const pool = await c.createStoragePool(`<pool type="dir"><name>${name}</name><target><path>${dir}</path></target></pool>`);
+    try {
+      const vol = await pool.createVolume({ name: 'a.qcow2', capacityBytes: 8 << 20, format: 'qcow2' });
+      await vol.resize(16 << 20);
+      expect((await vol.info()).capacity).toBe(16 << 20);
+      await vol.delete();
+    } finally {
+      await pool.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports the daemon as alive, with node stats and domain capabilities', async () => {
+    const c = conn as Connection;
+    expect(await c.isAlive()).toBe(true);
+    expect(await c.type()).toBe('QEMU');
+    expect(Object.keys(await c.nodeMemoryStats())).toContain('total');
+    expect(Object.keys(await c.nodeCpuStats())).toContain('idle');
+    expect(await c.domainCapabilities({ virttype: 'qemu' })).toContain('<domainCapabilities>');
+  });
+
+  // Last: it restarts the daemon. Only when this run started it (CI does): someone else's
+  // libvirtd is never restarted.
+  it('reconnects and resubscribes when libvirtd restarts', async () => {
+    if (daemon?.startedHere !== true) return;
+    const rc = await ReconnectingConnection.open(SYSTEM_URI, { minDelayMs: 100, keepAlive: { interval: 1, count: 3 } });
+    try {
+      await rc.subscribe(['lifecycle']);
+      const dropped = new Promise<number>((resolve) => rc.once('disconnected', resolve));
+      const back = new Promise<Connection>((resolve) => rc.once('reconnected', resolve));
+      await daemon.restart();
+      expect(await dropped).toBeGreaterThanOrEqual(0);
+      const fresh = await back;
+      expect(await fresh.isAlive()).toBe(true);
+      const name = uniqueName('tstack-rc');
+      const seen = new Promise<DomainEvent>((resolve) => {
+        const on = (ev: DomainEvent): void => {
+          if (ev.domain === name) {
+            rc.off('event', on);
+            resolve(ev);
+          }
+        };
+        rc.on('event', on);
+      });
+      const dom = await rc.connection.defineDomain(domainBuilder(name, 'qemu').memory(128, 'MiB').build());
+      expect(await seen).toMatchObject({ kind: 'lifecycle', event: 'defined' });
+      await dom.undefine();
+    } finally {
+      await rc.close();
+    }
+  }, 120_000);
+});
