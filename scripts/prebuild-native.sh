@@ -7,24 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-nodedir="${npm_config_nodedir:-}"
-if [ -z "$nodedir" ] || [ ! -f "$nodedir/include/node/node_api.h" ]; then
-  nodedir="$(dirname "$(dirname "$(command -v node)")")"
-fi
+. scripts/native-lib.sh
+nodedir="$(node_headers_dir)"
 status=0
 for dir in native/*/; do
   dir="${dir%/}"
   [ -f "$dir/binding.gyp" ] || continue
   name="$(basename "$dir")"
-  missing=()
-  if [ -f "$dir/requires" ]; then
-    while read -r mod; do
-      case "$mod" in ''|'#'*) continue ;; esac
-      pkg-config --exists "$mod" 2>/dev/null || missing+=("$mod")
-    done < "$dir/requires"
-  fi
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "[prebuild-native] skip $name: missing ${missing[*]}"
+  missing="$(addon_missing "$dir")"
+  if [ -n "$missing" ]; then
+    echo "[prebuild-native] skip $name: missing $missing (apt-get install $(addon_packages "$dir"))"
     continue
   fi
   echo "[prebuild-native] prebuilding $name (x64, napi)"
