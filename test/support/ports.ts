@@ -9,6 +9,9 @@
  *   ceph         26800   monitor (v1/v2), OSD bind range
  *   libvirt      27200   VNC/migration if ever needed
  *   placement    28778   upstream Placement (benchmarks only; scripts/services)
+ *
+ * Benchmarks keep out of the tests' blocks: ovsdb 26391, openflow 26370-26389, ceph 27160-27179,
+ * ipmi 29000-29199 (200 simulated BMCs); each can be moved with its TSTACK_BENCH_* variable.
  */
 export type ServiceName = 'ovs' | 'ipmi' | 'ceph' | 'libvirt';
 
