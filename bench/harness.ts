@@ -2,9 +2,6 @@
  * Small shared layer over bench-node: the shape of a suite and of its results, a managed timing
  * loop, and the statistics that bench/run.ts writes out.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Suite } from 'bench-node';
 
 /** One timed or measured scenario as written to bench/results/<suite>-<date>.json. */
@@ -178,16 +175,7 @@ export function target(
   return { target: name, kind, scenario: scenario?.id ?? '(not run)', metric, comparison, threshold, unit, value, pass };
 }
 
-/** The package root: the nearest folder above this file with a package.json. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
+export { packageRoot } from '../common/package-root.js';
 
 /** Collects a suite's scenario results and logs each one's derived figures as it arrives. */
 export function scenarioCollector(log: (line: string) => void): { scenarios: ScenarioResult[]; done: (list: ScenarioResult[]) => void } {

@@ -2,11 +2,11 @@
  * Loads the Node-API addon (native/ceph) lazily: importing the binding never fails, the first call
  * that needs librados throws CephNativeUnavailableError naming the Debian packages.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../common/package-root.js';
 import { CephNativeUnavailableError, nativeError } from './errors.js';
+import type { PoolStats } from './ioctx.js';
 
 export interface NativeImageOptions {
   features?: bigint;
@@ -30,19 +30,6 @@ export interface NativeCluster {
   openIoctx(pool: string): Promise<NativeIoctx>;
   close(): Promise<void>;
   isClosed(): boolean;
-}
-
-export interface NativePoolStat {
-  numBytes: number;
-  numKb: number;
-  numObjects: number;
-  numObjectClones: number;
-  numObjectCopies: number;
-  numObjectsDegraded: number;
-  numRd: number;
-  numRdKb: number;
-  numWr: number;
-  numWrKb: number;
 }
 
 export type NativeWatchCallback = (kind: 'notify' | 'error', notifyId: bigint, notifierId: bigint, payload: Buffer | Error) => void;
@@ -75,7 +62,7 @@ export interface NativeIoctx {
   unlock(oid: string, name: string, cookie: string): Promise<void>;
   listLockers(oid: string, name: string): Promise<{ exclusive: boolean; tag: string; lockers: [string, string, string][] }>;
   breakLock(oid: string, name: string, client: string, cookie: string): Promise<void>;
-  poolStat(): Promise<NativePoolStat>;
+  poolStat(): Promise<PoolStats>;
   watch(oid: string, timeoutSeconds: number, cb: NativeWatchCallback): Promise<NativeWatch>;
   notify(oid: string, data: Buffer, timeoutMs: number): Promise<{ acks: [bigint, bigint, Buffer][]; timeouts: [bigint, bigint][]; timedOut: boolean }>;
   close(): Promise<void>;
@@ -140,17 +127,6 @@ export interface CephAddon {
 
 let loaded: CephAddon | undefined;
 let failure: unknown;
-
-/** The package root: the nearest folder above this file with a package.json. */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 /** The addon, loaded at first use; throws CephNativeUnavailableError when it cannot load. */
 export function addon(): CephAddon {

@@ -5,17 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { silentLogger, type Logger } from '../../common/logger.js';
 import { Reader, padded, u32le } from './bytes.js';
 import { getChannelAuthCapabilities, sessionlessRequest, type ChannelAuthCapabilities } from './channel-auth.js';
-import { IpmiArgumentError, IpmiAuthError, IpmiClosedError, IpmiCompletionError, IpmiNoSessionSlotError, IpmiTimeoutError } from './errors.js';
-import { CLOSE_SESSION, GET_DEVICE_ID, SET_SESSION_PRIVILEGE, retryPolicy } from './lanplus-session.js';
+import { IpmiArgumentError, IpmiAuthError, IpmiCompletionError, IpmiNoSessionSlotError, IpmiTimeoutError } from './errors.js';
 import { NetFn, decodeResponse, encodeRequest } from './message.js';
 import { AuthType, classifyDatagram, decodeIpmi15, encodeIpmi15, verifyIpmi15 } from './packet.js';
-import { Privilege, type PrivilegeLevel } from './rakp.js';
+import type { PrivilegeLevel } from './rakp.js';
 import { ReplayWindow } from './replay-window.js';
-import { checkCompletion, passwordBytes, trackSession, untrackSession, type CommandChannel, type RawResponse, type SessionOptions } from './session.js';
-import { UdpTransport, type RetryPolicy } from './transport.js';
+import { passwordBytes, type RawResponse, type SessionOptions } from './session.js';
+import { SET_SESSION_PRIVILEGE, SessionBase, sessionSettings, type SessionBaseInit } from './session-base.js';
+import { UdpTransport } from './transport.js';
 
 export const GET_SESSION_CHALLENGE = 0x39;
 export const ACTIVATE_SESSION = 0x3a;
@@ -28,58 +27,22 @@ export interface Ipmi15SessionInfo {
   sessionId: number;
 }
 
-export class Ipmi15Session implements CommandChannel {
-  readonly info: Ipmi15SessionInfo;
-  readonly transport: UdpTransport;
+export class Ipmi15Session extends SessionBase<Ipmi15SessionInfo> {
   #password: Buffer;
   private readonly authType: number;
   private outSeq: number;
-  private rqSeq: number;
   private readonly replay = new ReplayWindow();
-  private chain: Promise<unknown> = Promise.resolve();
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly policy: RetryPolicy;
-  private readonly logger: Logger;
-  private readonly keepaliveMs: number;
   rejected = 0;
 
-  private constructor(init: {
-    info: Ipmi15SessionInfo;
-    transport: UdpTransport;
-    password: Buffer;
-    authType: number;
-    outSeq: number;
-    rqSeq: number;
-    policy: RetryPolicy;
-    logger: Logger;
-    keepaliveMs: number;
-  }) {
-    this.info = init.info;
-    this.transport = init.transport;
+  private constructor(init: SessionBaseInit<Ipmi15SessionInfo> & { password: Buffer; authType: number; outSeq: number }) {
+    super(init);
     this.#password = init.password;
     this.authType = init.authType;
     this.outSeq = init.outSeq;
-    this.rqSeq = init.rqSeq;
-    this.policy = init.policy;
-    this.logger = init.logger;
-    this.keepaliveMs = init.keepaliveMs;
-    trackSession(this);
-    this.armKeepalive();
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   static async open(opts: SessionOptions, existing?: { transport: UdpTransport; capabilities: ChannelAuthCapabilities }): Promise<Ipmi15Session> {
-    const port = opts.port ?? 623;
-    const policy = retryPolicy(opts);
-    const logger = opts.logger ?? silentLogger;
-    const privilege = opts.privilege ?? Privilege.administrator;
-    const username = Buffer.from(opts.username, 'utf8');
-    if (username.length > 16) throw new IpmiArgumentError('user name longer than 16 bytes');
+    const { port, policy, logger, privilege, username, keepaliveMs } = sessionSettings(opts);
     const password = padded(passwordBytes(opts.password), 16);
     if (passwordBytes(opts.password).length > 16) throw new IpmiArgumentError('IPMI 1.5 passwords are at most 16 bytes');
     const t = existing?.transport ?? new UdpTransport(opts.host, port);
@@ -146,7 +109,7 @@ export class Ipmi15Session implements CommandChannel {
         rqSeq,
         policy,
         logger,
-        keepaliveMs: opts.keepaliveMs ?? 25_000,
+        keepaliveMs,
       });
       try {
         await session.request(NetFn.app, SET_SESSION_PRIVILEGE, Buffer.from([privilege]), 'Set Session Privilege Level');
@@ -163,94 +126,38 @@ export class Ipmi15Session implements CommandChannel {
     }
   }
 
-  requestRaw(netFn: number, command: number, data: Uint8Array = Buffer.alloc(0), retry?: Partial<RetryPolicy>): Promise<RawResponse> {
-    const policy = retry === undefined ? this.policy : { ...this.policy, ...retry };
-    if (this.closed) return Promise.reject(new IpmiClosedError());
-    const run = async (): Promise<RawResponse> => {
-      if (this.closed) throw new IpmiClosedError();
-      this.armKeepalive();
-      const rqSeq = (this.rqSeq = (this.rqSeq + 1) & 0x3f);
-      const msg = encodeRequest({ netFn, command, data: Buffer.from(data), rqSeq });
-      return this.transport.exchange(
-        () => {
-          const seq = this.outSeq;
-          this.outSeq = this.outSeq >= 0xffffffff ? 1 : this.outSeq + 1;
-          return encodeIpmi15({ authType: this.authType, sequence: seq, sessionId: this.info.sessionId, payload: msg }, this.#password);
-        },
-        (buf) => {
-          if (classifyDatagram(buf) !== 'ipmi15') return undefined;
-          const p = decodeIpmi15(buf);
-          if (p.sessionId !== this.info.sessionId) return undefined;
-          try {
-            verifyIpmi15(p, this.#password);
-          } catch {
-            this.rejected++;
-            return undefined;
-          }
-          if (!this.replay.accept(p.sequence)) {
-            this.rejected++;
-            return undefined;
-          }
-          const r = decodeResponse(p.payload);
-          if (r.rqSeq !== rqSeq || r.command !== command || r.netFn !== netFn) return undefined;
-          return { value: { completionCode: r.completionCode, data: r.data } };
-        },
-        policy,
-        `netFn 0x${netFn.toString(16)} cmd 0x${command.toString(16)}`,
-      );
-    };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => {});
-    return p;
+  protected wrapMessage(msg: Buffer): Buffer {
+    const seq = this.outSeq;
+    this.outSeq = this.outSeq >= 0xffffffff ? 1 : this.outSeq + 1;
+    return encodeIpmi15({ authType: this.authType, sequence: seq, sessionId: this.info.sessionId, payload: msg }, this.#password);
   }
 
-  async request(netFn: number, command: number, data?: Uint8Array, what?: string): Promise<Buffer> {
-    return checkCompletion(netFn, command, await this.requestRaw(netFn, command, data), what);
+  protected unwrapMessage(buf: Buffer): Buffer | undefined {
+    if (classifyDatagram(buf) !== 'ipmi15') return undefined;
+    const p = decodeIpmi15(buf);
+    if (p.sessionId !== this.info.sessionId) return undefined;
+    try {
+      verifyIpmi15(p, this.#password);
+    } catch {
+      this.rejected++;
+      return undefined;
+    }
+    if (!this.replay.accept(p.sequence)) {
+      this.rejected++;
+      return undefined;
+    }
+    return p.payload;
   }
 
-  private armKeepalive(): void {
-    if (this.keepaliveMs <= 0 || this.closed) return;
-    clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = setTimeout(() => {
-      this.requestRaw(NetFn.app, GET_DEVICE_ID).catch((e: unknown) => {
-        this.logger.warn({ host: this.info.host, port: this.info.port, code: (e as { code?: string }).code }, 'ipmi: keepalive failed');
-      });
-    }, this.keepaliveMs);
-    this.keepaliveTimer.unref();
+  protected get bmcSessionId(): number {
+    return this.info.sessionId;
   }
 
-  /**
-   * Close Session (one short try: a BMC that is gone frees the slot by itself), then the socket.
-   * `notify: false` skips the Close Session, for a session known to be dead.
-   */
-  close(opts: { notify?: boolean } = {}): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
-    this.closing = (async () => {
-      clearTimeout(this.keepaliveTimer);
-      untrackSession(this);
-      try {
-        if (opts.notify === false) return;
-        await this.requestRaw(NetFn.app, CLOSE_SESSION, u32le(this.info.sessionId), { timeoutMs: Math.min(this.policy.timeoutMs, 500), retries: 1, backoff: 0 });
-      } catch {
-        // gone already: the BMC frees the slot after its idle timeout
-      } finally {
-        this.closed = true;
-        this.transport.close();
-        this.#password.fill(0);
-      }
-    })();
-    return this.closing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected wipeSecrets(): void {
+    this.#password.fill(0);
   }
 
   [inspect.custom](): string {
     return `Ipmi15Session(${this.info.host}:${this.info.port}${this.closed ? ' closed' : ''})`;
-  }
-
-  toJSON(): Ipmi15SessionInfo {
-    return { ...this.info };
   }
 }

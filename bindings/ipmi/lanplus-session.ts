@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { silentLogger, type Logger } from '../../common/logger.js';
 import { padded } from './bytes.js';
 import { getChannelAuthCapabilities, getChannelCipherSuites, type ChannelAuthCapabilities } from './channel-auth.js';
 import { AuthAlg, ConfAlg, DEFAULT_CIPHER_SUITES, IntegrityAlg, cipherSuite, type CipherSuite } from './cipher-suites.js';
@@ -19,7 +18,7 @@ import {
   IpmiNoSessionSlotError,
   IpmiTimeoutError,
 } from './errors.js';
-import { NetFn, decodeResponse, encodeRequest } from './message.js';
+import { NetFn } from './message.js';
 import { PayloadType, classifyDatagram, decodeLanplus, encodeLanplus, peekLanplus, type LanplusPacket } from './packet.js';
 import {
   Privilege,
@@ -40,12 +39,11 @@ import {
   type RakpExchange,
 } from './rakp.js';
 import { ReplayWindow } from './replay-window.js';
-import { checkCompletion, passwordBytes, trackSession, untrackSession, type CommandChannel, type RawResponse, type SessionOptions } from './session.js';
-import { DEFAULT_RETRY, UdpTransport, type RetryPolicy } from './transport.js';
+import { passwordBytes, type SessionOptions } from './session.js';
+import { SET_SESSION_PRIVILEGE, SessionBase, sessionSettings, type SessionBaseInit } from './session-base.js';
+import { UdpTransport, type RetryPolicy } from './transport.js';
 
-export const SET_SESSION_PRIVILEGE = 0x3b;
-export const CLOSE_SESSION = 0x3c;
-export const GET_DEVICE_ID = 0x01;
+export { CLOSE_SESSION, GET_DEVICE_ID, SET_SESSION_PRIVILEGE, retryPolicy } from './session-base.js';
 
 /** Open Session status codes after which the next suite in the preference list is tried. */
 const SUITE_REJECTED = new Set<number>([
@@ -72,9 +70,6 @@ export function checkSuites(opts: Pick<SessionOptions, 'cipherSuites' | 'allowNo
   return suites;
 }
 
-export function retryPolicy(opts: Pick<SessionOptions, 'retry'>): RetryPolicy {
-  return { ...DEFAULT_RETRY, ...opts.retry };
-}
 
 export interface LanplusSessionInfo {
   host: string;
@@ -89,58 +84,26 @@ export interface LanplusSessionInfo {
 
 type PayloadListener = (p: LanplusPacket) => void;
 
-export class LanplusSession implements CommandChannel {
-  readonly info: LanplusSessionInfo;
+export class LanplusSession extends SessionBase<LanplusSessionInfo> {
   readonly capabilities: ChannelAuthCapabilities;
-  readonly transport: UdpTransport;
   #keys: SessionKeys;
   #sik: Buffer;
   /** RAKP-HMAC-MD5 suites only: the other reading of the keys, tried when the first gets no answer. */
   #alternate: SessionKeys | undefined;
   private outSeq = 1;
-  private rqSeq: number;
   private readonly replay = new ReplayWindow();
-  private chain: Promise<unknown> = Promise.resolve();
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<number, PayloadListener>();
-  private readonly policy: RetryPolicy;
-  private readonly logger: Logger;
-  private readonly keepaliveMs: number;
   /** Protected packets the BMC sent that failed integrity or replay checks. */
   rejected = 0;
 
-  private constructor(init: {
-    info: LanplusSessionInfo;
-    capabilities: ChannelAuthCapabilities;
-    transport: UdpTransport;
-    keys: SessionKeys;
-    sik: Buffer;
-    alternate: SessionKeys | undefined;
-    rqSeq: number;
-    policy: RetryPolicy;
-    logger: Logger;
-    keepaliveMs: number;
-  }) {
-    this.info = init.info;
+  private constructor(init: SessionBaseInit<LanplusSessionInfo> & { capabilities: ChannelAuthCapabilities; keys: SessionKeys; sik: Buffer; alternate: SessionKeys | undefined }) {
+    super(init);
     this.capabilities = init.capabilities;
-    this.transport = init.transport;
     this.#keys = init.keys;
     this.#sik = init.sik;
     this.#alternate = init.alternate;
-    this.rqSeq = init.rqSeq;
-    this.policy = init.policy;
-    this.logger = init.logger;
-    this.keepaliveMs = init.keepaliveMs;
     this.transport.unsolicited = (buf) => this.onUnsolicited(buf);
-    trackSession(this);
     secretsOf.set(this, () => [this.#sik, this.#keys.integrityKey, this.#keys.confidentialityKey, ...(this.#alternate === undefined ? [] : [this.#alternate.integrityKey, this.#alternate.confidentialityKey])].map((b) => Buffer.from(b)));
-    this.armKeepalive();
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /**
@@ -148,12 +111,7 @@ export class LanplusSession implements CommandChannel {
    * first cipher suite of the preference list the BMC accepts, then Set Session Privilege Level.
    */
   static async open(opts: SessionOptions, existing?: { transport: UdpTransport; capabilities: ChannelAuthCapabilities }): Promise<LanplusSession> {
-    const port = opts.port ?? 623;
-    const policy = retryPolicy(opts);
-    const logger = opts.logger ?? silentLogger;
-    const privilege = opts.privilege ?? Privilege.administrator;
-    const username = Buffer.from(opts.username, 'utf8');
-    if (username.length > 16) throw new IpmiArgumentError('user name longer than 16 bytes');
+    const { port, policy, logger, privilege, username, keepaliveMs } = sessionSettings(opts);
     const kuid = passwordBytes(opts.password);
     if (kuid.length > 20) throw new IpmiArgumentError('RMCP+ passwords are at most 20 bytes');
     const suites = checkSuites(opts);
@@ -234,7 +192,7 @@ export class LanplusSession implements CommandChannel {
           rqSeq,
           policy,
           logger,
-          keepaliveMs: opts.keepaliveMs ?? 25_000,
+          keepaliveMs,
         });
         if (privilege > Privilege.user) {
           try {
@@ -363,86 +321,32 @@ export class LanplusSession implements CommandChannel {
     await this.transport.send(this.encodePayload(payloadType, payload));
   }
 
-  requestRaw(netFn: number, command: number, data: Uint8Array = Buffer.alloc(0), retry?: Partial<RetryPolicy>): Promise<RawResponse> {
-    const policy = retry === undefined ? this.policy : { ...this.policy, ...retry };
-    if (this.closed) return Promise.reject(new IpmiClosedError());
-    const run = async (): Promise<RawResponse> => {
-      if (this.closed) throw new IpmiClosedError();
-      this.armKeepalive();
-      const rqSeq = (this.rqSeq = (this.rqSeq + 1) & 0x3f);
-      const msg = encodeRequest({ netFn, command, data: Buffer.from(data), rqSeq });
-      return this.transport.exchange(
-        () => this.encodePayload(PayloadType.ipmi, msg),
-        (buf) => {
-          const p = this.acceptPacket(buf, PayloadType.ipmi);
-          if (p === undefined) return undefined;
-          const r = decodeResponse(p.payload);
-          if (r.rqSeq !== rqSeq || r.command !== command || r.netFn !== netFn) return undefined;
-          return { value: { completionCode: r.completionCode, data: r.data } };
-        },
-        policy,
-        `netFn 0x${netFn.toString(16)} cmd 0x${command.toString(16)}`,
-      );
-    };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => {});
-    return p;
+  protected wrapMessage(msg: Buffer): Buffer {
+    return this.encodePayload(PayloadType.ipmi, msg);
   }
 
-  async request(netFn: number, command: number, data?: Uint8Array, what?: string): Promise<Buffer> {
-    return checkCompletion(netFn, command, await this.requestRaw(netFn, command, data), what);
+  protected unwrapMessage(buf: Buffer): Buffer | undefined {
+    return this.acceptPacket(buf, PayloadType.ipmi)?.payload;
   }
 
-  private armKeepalive(): void {
-    if (this.keepaliveMs <= 0 || this.closed) return;
-    clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = setTimeout(() => {
-      this.requestRaw(NetFn.app, GET_DEVICE_ID).catch((e: unknown) => {
-        this.logger.warn({ host: this.info.host, port: this.info.port, code: (e as { code?: string }).code }, 'ipmi: keepalive failed');
-      });
-    }, this.keepaliveMs);
-    this.keepaliveTimer.unref();
+  protected get bmcSessionId(): number {
+    return this.info.bmcSessionId;
   }
 
-  /**
-   * Close Session (one short try: a BMC that is gone frees the slot by itself), then the socket.
-   * `notify: false` skips the Close Session, for a session known to be dead.
-   */
-  close(opts: { notify?: boolean } = {}): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
-    this.closing = (async () => {
-      clearTimeout(this.keepaliveTimer);
-      untrackSession(this);
-      try {
-        if (opts.notify === false) return;
-        const id = Buffer.alloc(4);
-        id.writeUInt32LE(this.info.bmcSessionId, 0);
-        await this.requestRaw(NetFn.app, CLOSE_SESSION, id, { timeoutMs: Math.min(this.policy.timeoutMs, 500), retries: 1, backoff: 0 });
-      } catch (e) {
-        if (!(e instanceof IpmiTimeoutError) && !(e instanceof IpmiClosedError)) {
-          this.logger.debug({ host: this.info.host, port: this.info.port }, 'ipmi: close session failed');
-        }
-      } finally {
-        this.closed = true;
-        this.transport.close();
-        this.#keys = { ...this.#keys, integrityKey: Buffer.alloc(0), confidentialityKey: Buffer.alloc(0) };
-        this.#sik.fill(0);
-        this.#alternate = undefined;
-      }
-    })();
-    return this.closing;
+  protected override closeFailed(e: unknown): void {
+    if (!(e instanceof IpmiTimeoutError) && !(e instanceof IpmiClosedError)) {
+      this.logger.debug({ host: this.info.host, port: this.info.port }, 'ipmi: close session failed');
+    }
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected wipeSecrets(): void {
+    this.#keys = { ...this.#keys, integrityKey: Buffer.alloc(0), confidentialityKey: Buffer.alloc(0) };
+    this.#sik.fill(0);
+    this.#alternate = undefined;
   }
 
   [inspect.custom](): string {
     return `LanplusSession(${this.info.host}:${this.info.port} suite ${this.info.cipherSuite}${this.closed ? ' closed' : ''})`;
-  }
-
-  toJSON(): LanplusSessionInfo {
-    return { ...this.info };
   }
 }
 

@@ -286,9 +286,7 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
       w.fixedString(b.dpDesc, DESC_STR_LEN, 'dp_desc');
       return;
     case 'flow':
-      for (const f of b.flows) {
-        const start = w.pos;
-        w.u16(0);
+      lengthPrefixed(w, b.flows, 'flow stats', (f) => {
         w.u8(f.tableId, 'table_id');
         w.zeros(1);
         w.u32(f.durationSec, 'duration_sec');
@@ -303,8 +301,7 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
         w.u64(f.byteCount, 'byte_count');
         encodeMatch(w, f.match);
         encodeInstructions(w, f.instructions);
-        w.setU16At(start, w.pos - start, 'flow stats length');
-      }
+      });
       return;
     case 'aggregate':
       w.u64(b.packetCount, 'packet_count');
@@ -342,9 +339,7 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
       }
       return;
     case 'group':
-      for (const g of b.groups) {
-        const start = w.pos;
-        w.u16(0);
+      lengthPrefixed(w, b.groups, 'group stats', (g) => {
         w.zeros(2);
         w.u32(g.groupId, 'group_id');
         w.u32(g.refCount, 'ref_count');
@@ -357,19 +352,15 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
           w.u64(c.packetCount, 'bucket packet_count');
           w.u64(c.byteCount, 'bucket byte_count');
         }
-        w.setU16At(start, w.pos - start, 'group stats length');
-      }
+      });
       return;
     case 'group_desc':
-      for (const g of b.groups) {
-        const start = w.pos;
-        w.u16(0);
+      lengthPrefixed(w, b.groups, 'group desc', (g) => {
         w.u8(g.groupType, 'group type');
         w.zeros(1);
         w.u32(g.groupId, 'group_id');
         encodeBuckets(w, g.buckets);
-        w.setU16At(start, w.pos - start, 'group desc length');
-      }
+      });
       return;
     case 'group_features':
       w.u32(b.types, 'types');
@@ -396,14 +387,11 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
       }
       return;
     case 'meter_config':
-      for (const m of b.meters) {
-        const start = w.pos;
-        w.u16(0);
+      lengthPrefixed(w, b.meters, 'meter config', (m) => {
         w.u16(m.flags, 'meter flags');
         w.u32(m.meterId, 'meter_id');
         encodeBands(w, m.bands);
-        w.setU16At(start, w.pos - start, 'meter config length');
-      }
+      });
       return;
     case 'meter_features':
       w.u32(b.maxMeter, 'max_meter');
@@ -424,6 +412,16 @@ export function encodeMultipartReplyBody(w: Writer, b: MultipartReplyBody): void
       w.u32(b.expType, 'exp_type');
       w.bytes(b.data);
       return;
+  }
+}
+
+/** Writes each entry after a 16-bit length of the whole entry (what entries() reads back). */
+function lengthPrefixed<T>(w: Writer, list: readonly T[], what: string, encode: (e: T) => void): void {
+  for (const e of list) {
+    const start = w.pos;
+    w.u16(0);
+    encode(e);
+    w.setU16At(start, w.pos - start, `${what} length`);
   }
 }
 

@@ -1,10 +1,13 @@
 # Shared by start-ovs.sh, stop-ovs.sh and restart-ovsdb.sh (sourced, not run).
+# shellcheck shell=bash
 # Everything of one private Open vSwitch lives in one directory DIR:
 #   DIR/run  OVS_RUNDIR: db.sock, pid files, unixctl sockets
 #   DIR/db   OVS_DBDIR: conf.db
 #   DIR/log  OVS_LOGDIR: ovsdb-server.log, ovs-vswitchd.log
 #   DIR/etc  OVS_SYSCONFDIR
 #   DIR/tcp-port  the TCP port ovsdb-server listens on (for restart-ovsdb.sh)
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ovs_log() { printf '[ovs] %s\n' "$*" >&2; }
 ovs_die() { ovs_log "$*"; exit 1; }
@@ -20,46 +23,34 @@ ovs_setup_env() {
   [ "${#OVS_RUNDIR}" -le 70 ] || ovs_die "directory path too long for unix sockets: $OVS_DIR"
 }
 
-# Alive = exists and is not a zombie (PID 1 here reaps slowly; a zombie has stopped).
-ovs_alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-
 # ovs_pid NAME: the live pid from OVS_RUNDIR/NAME.pid, if it really is NAME of this directory.
 ovs_pid() {
-  local f="$OVS_RUNDIR/$1.pid" pid
-  [ -s "$f" ] || return 1
-  pid="$(tr -dc 0-9 < "$f")"
-  [ -n "$pid" ] && ovs_alive "$pid" || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$OVS_RUNDIR/$1.pid" || return 1
-  printf '%s\n' "$pid"
+  svc_pid "$OVS_RUNDIR/$1.pid" "$OVS_RUNDIR/$1.pid"
 }
 
 # ovs_stop NAME: SIGTERM by pid file, wait (zombies count as gone), SIGKILL after 5 s.
 ovs_stop() {
-  local name="$1" pid deadline killed=0
+  local name="$1" pid
   if ! pid="$(ovs_pid "$name")"; then rm -f "$OVS_RUNDIR/$name.pid"; return 0; fi
   kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 5))
-  while ovs_alive "$pid"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      [ "$killed" -eq 0 ] || ovs_die "could not stop $name (pid $pid)"
-      ovs_log "$name (pid $pid) ignored SIGTERM; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      killed=1
-      deadline=$((SECONDS + 5))
-    fi
-    sleep 0.02
-  done
+  if ! svc_wait_gone 5 0.02 "$pid"; then
+    ovs_log "$name (pid $pid) ignored SIGTERM; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    svc_wait_gone 5 0.02 "$pid" || ovs_die "could not stop $name (pid $pid)"
+  fi
   rm -f "$OVS_RUNDIR/$name.pid"
+}
+
+# ovs_answers PORT: ovsdb-server answers on its Unix socket and on tcp:127.0.0.1:PORT.
+ovs_answers() {
+  ovsdb-client --timeout=2 list-dbs "unix:$OVS_DB_SOCK" >/dev/null 2>&1 \
+    && ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$1" >/dev/null 2>&1
 }
 
 # ovs_start_ovsdb TCP_PORT: ovsdb-server on the existing conf.db, waits until it answers.
 ovs_start_ovsdb() {
-  local port="$1" deadline
-  case "$port" in ''|*[!0-9]*) ovs_die "bad port: $port" ;; esac
+  local port="$1"
+  svc_is_port "$port" || ovs_die "bad port: $port"
   printf '%s\n' "$port" > "$OVS_DIR/tcp-port"
   rm -f "$OVS_DB_SOCK"
   ovsdb-server "$OVS_DBDIR/conf.db" \
@@ -68,10 +59,6 @@ ovs_start_ovsdb() {
     --log-file="$OVS_LOGDIR/ovsdb-server.log" -vconsole:off \
     --detach --no-chdir >&2 \
     || { tail -n 20 "$OVS_LOGDIR/ovsdb-server.log" >&2 2>/dev/null; ovs_die "ovsdb-server did not start"; }
-  deadline=$((SECONDS + 30))
-  until ovsdb-client --timeout=2 list-dbs "unix:$OVS_DB_SOCK" >/dev/null 2>&1 \
-        && ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$port" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || ovs_die "ovsdb-server does not answer on $OVS_DB_SOCK / tcp:127.0.0.1:$port"
-    sleep 0.02
-  done
+  svc_wait_for 30 0.02 ovs_answers "$port" \
+    || ovs_die "ovsdb-server does not answer on $OVS_DB_SOCK / tcp:127.0.0.1:$port"
 }

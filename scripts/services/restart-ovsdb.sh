@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=ovs-common.sh
 . "$here/ovs-common.sh"
 
-[ $# -ge 1 ] && [ $# -le 2 ] || ovs_die "usage: restart-ovsdb.sh DIR [TCP_PORT]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then ovs_die "usage: restart-ovsdb.sh DIR [TCP_PORT]"; fi
 [ -d "$1" ] || ovs_die "no such directory: $1"
 ovs_setup_env "$1"
 [ -f "$OVS_DBDIR/conf.db" ] || ovs_die "no database in $OVS_DBDIR (run start-ovs.sh first)"

@@ -17,6 +17,8 @@
 # Environment: CEPH_MEMSTORE_BYTES (default 4 GiB: memstore's capacity, memory is used only as
 # objects are written).
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="${1:?usage: start-ceph.sh DIR MON_PORT}"
 port="${2:?usage: start-ceph.sh DIR MON_PORT}"
@@ -25,24 +27,11 @@ memstore_bytes="${CEPH_MEMSTORE_BYTES:-4294967296}"
 log() { printf '[ceph] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-case "$port" in ''|*[!0-9]*) die "bad port: $port" ;; esac
+svc_is_port "$port" || die "bad port: $port"
 if [ "$port" -lt 1024 ] || [ "$((port + 19))" -gt 65535 ]; then die "port out of range: $port"; fi
 for tool in ceph ceph-mon ceph-osd ceph-authtool monmaptool rbd; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install ceph-mon ceph-osd ceph-common)"
 done
-
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-pid_of() {
-  local f="$1" pid
-  [ -s "$f" ] || return 1
-  pid="$(tr -dc 0-9 < "$f")"
-  [ -n "$pid" ] && alive "$pid" || return 1
-  printf '%s\n' "$pid"
-}
 
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd -P)"
@@ -52,7 +41,7 @@ run="$dir/run"
 # Admin sockets are Unix sockets: keep their paths short enough (108 bytes).
 [ "${#run}" -le 60 ] || die "directory path too long for admin sockets: $dir"
 
-if pid_of "$run/mon.a.pid" >/dev/null || pid_of "$run/osd.0.pid" >/dev/null; then
+if svc_pid "$run/mon.a.pid" >/dev/null || svc_pid "$run/osd.0.pid" >/dev/null; then
   die "a cluster of $dir is running; stop it with stop-ceph.sh $dir first"
 fi
 # Something else on the monitor's ports makes ceph-mon retry binding for 15 s and fail: refuse now.
@@ -124,7 +113,7 @@ c() { ceph -c "$conf" --connect-timeout 10 "$@"; }
 deadline=$((SECONDS + 60))
 until c -s >/dev/null 2>&1; do
   [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$dir/log/mon.a.log" >&2 || true; die "monitor did not answer in 60 s"; }
-  pid_of "$run/mon.a.pid" >/dev/null || [ ! -s "$run/mon.a.pid" ] || { tail -n 20 "$dir/log/mon.a.log" >&2 || true; die "monitor exited"; }
+  svc_pid "$run/mon.a.pid" >/dev/null || [ ! -s "$run/mon.a.pid" ] || { tail -n 20 "$dir/log/mon.a.log" >&2 || true; die "monitor exited"; }
   sleep 0.05
 done
 
@@ -138,11 +127,8 @@ ceph-osd -c "$conf" -i 0 >&2
 
 # Pool creation needs no OSD; `rbd pool init` writes to the pool, so it waits for the OSD itself.
 c osd pool create rbd 8 >/dev/null 2>&1
-deadline=$((SECONDS + 60))
-until c osd stat 2>/dev/null | grep -q ' 1 up'; do
-  [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$dir/log/osd.0.log" >&2 || true; die "OSD not up in 60 s"; }
-  sleep 0.05
-done
+osd_up() { c osd stat 2>/dev/null | grep -q ' 1 up'; }
+svc_wait_for 60 0.05 osd_up || { tail -n 20 "$dir/log/osd.0.log" >&2 || true; die "OSD not up in 60 s"; }
 timeout 60 rbd -c "$conf" pool init rbd >&2 || die "rbd pool init failed"
 c osd pool ls 2>/dev/null | grep -qx rbd || die "pool rbd missing"
 

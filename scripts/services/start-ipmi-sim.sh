@@ -16,11 +16,13 @@
 # Safe to run again: an instance whose pidfile names a live ipmi_sim of this DIR is left alone.
 # Stop with stop-ipmi-sim.sh DIR.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 die() { printf '[ipmi-sim] %s\n' "$*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: start-ipmi-sim.sh DIR PORT [COUNT]"
 dir="$1"; port="$2"; count="${3:-1}"
-case "$port" in ''|*[!0-9]*) die "bad port: $port" ;; esac
+svc_is_port "$port" || die "bad port: $port"
 case "$count" in ''|*[!0-9]*|0) die "bad count: $count" ;; esac
 user="${IPMI_SIM_USER:-admin}"
 password="${IPMI_SIM_PASSWORD:-password}"
@@ -32,19 +34,9 @@ command -v ipmi_sim >/dev/null || die "ipmi_sim is missing: apt-get install open
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd -P)"
 
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
 # The pid in an instance's pidfile, if it is a live ipmi_sim running that instance's config.
 our_pid() {
-  local idir="$1" pid
-  [ -s "$idir/ipmi_sim.pid" ] || return 1
-  pid="$(tr -dc 0-9 < "$idir/ipmi_sim.pid")"
-  [ -n "$pid" ] && alive "$pid" || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$idir/lan.conf" || return 1
-  printf '%s\n' "$pid"
+  svc_pid "$1/ipmi_sim.pid" "$1/lan.conf"
 }
 # Is UDP port $1 bound on 127.0.0.1? (/proc/net/udp: local address as hex ip:port)
 bound() {
@@ -84,7 +76,7 @@ done
 deadline=$((SECONDS + 30 + count / 10))
 for p in "${started[@]}"; do
   until bound "$p"; do
-    alive "$(cat "$dir/$p/ipmi_sim.pid")" || { tail -n 20 "$dir/$p/ipmi_sim.log" >&2; die "ipmi_sim on $p exited"; }
+    svc_alive "$(cat "$dir/$p/ipmi_sim.pid")" || { tail -n 20 "$dir/$p/ipmi_sim.log" >&2; die "ipmi_sim on $p exited"; }
     [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$dir/$p/ipmi_sim.log" >&2; die "port $p not bound after start (bad config?)"; }
     sleep 0.05
   done
@@ -100,10 +92,11 @@ case "$check" in
   0|none) ;;
   *) die "IPMI_SIM_CHECK must be all, ends or none" ;;
 esac
+bmc_answers() {
+  ipmitool -I lanplus -H 127.0.0.1 -p "$1" -U "$user" -P "$password" -C 3 -N 1 -R 1 mc guid >/dev/null 2>&1
+}
 for p in "${checked[@]}"; do
-  until ipmitool -I lanplus -H 127.0.0.1 -p "$p" -U "$user" -P "$password" -C 3 -N 1 -R 1 mc guid >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || die "BMC on $p does not answer ipmitool"
-    sleep 0.1
-  done
+  # Every check runs against the one deadline above.
+  svc_wait_for "$((deadline - SECONDS))" 0.1 bmc_answers "$p" || die "BMC on $p does not answer ipmitool"
 done
 printf '[ipmi-sim] %d BMC(s) up on 127.0.0.1:%d-%d in %s\n' "$count" "$port" $((port + count - 1)) "$dir" >&2

@@ -21,7 +21,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 [ $# -eq 2 ] || ovs_die "usage: start-ovs.sh DIR TCP_PORT"
 port="$2"
-case "$port" in ''|*[!0-9]*) ovs_die "bad port: $port" ;; esac
+svc_is_port "$port" || ovs_die "bad port: $port"
 for bin in ovsdb-server ovsdb-tool ovs-vsctl ovs-vswitchd ovs-appctl ovsdb-client; do
   command -v "$bin" >/dev/null || ovs_die "$bin not found (Debian package openvswitch-switch)"
 done
@@ -43,13 +43,12 @@ ovs-vswitchd "unix:$OVS_DB_SOCK" --enable-dummy=system --disable-system --disabl
   || { tail -n 20 "$OVS_LOGDIR/ovs-vswitchd.log" >&2 2>/dev/null; ovs_die "ovs-vswitchd did not start"; }
 # Ready = answers on its control socket and has applied the database's configuration
 # (cur_cfg catches up with next_cfg, which `init` set).
-deadline=$((SECONDS + 30))
-until ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1 \
-      && [ "$(ovs-vsctl --db="unix:$OVS_DB_SOCK" --no-wait get Open_vSwitch . cur_cfg 2>/dev/null)" \
-         = "$(ovs-vsctl --db="unix:$OVS_DB_SOCK" --no-wait get Open_vSwitch . next_cfg 2>/dev/null)" ]; do
-  [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$OVS_LOGDIR/ovs-vswitchd.log" >&2; ovs_die "ovs-vswitchd not ready"; }
-  sleep 0.02
-done
+vswitchd_ready() {
+  ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1 \
+    && [ "$(ovs-vsctl --db="unix:$OVS_DB_SOCK" --no-wait get Open_vSwitch . cur_cfg 2>/dev/null)" \
+       = "$(ovs-vsctl --db="unix:$OVS_DB_SOCK" --no-wait get Open_vSwitch . next_cfg 2>/dev/null)" ]
+}
+svc_wait_for 30 0.02 vswitchd_ready || { tail -n 20 "$OVS_LOGDIR/ovs-vswitchd.log" >&2; ovs_die "ovs-vswitchd not ready"; }
 ovs_log "ready in $OVS_DIR (ovsdb-server $(ovs_pid ovsdb-server), ovs-vswitchd $(ovs_pid ovs-vswitchd))"
 
 printf 'OVS_DIR=%s\n' "$OVS_DIR"

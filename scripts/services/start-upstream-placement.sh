@@ -39,6 +39,8 @@
 #
 # Safe to run again: when this state dir's server is already up on PORT it just prints the URL.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 state_dir="${1:-/tmp/tstack-upstream-placement}"
 port="${2:-28778}"
@@ -48,7 +50,7 @@ threads="${PLACEMENT_THREADS:-4}"
 log() { printf '[upstream-placement] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-case "$port" in ''|*[!0-9]*) die "bad port: $port" ;; esac
+svc_is_port "$port" || die "bad port: $port"
 if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
   read -r eph_lo eph_hi < /proc/sys/net/ipv4/ip_local_port_range
   if [ "$port" -ge "$eph_lo" ] && [ "$port" -le "$eph_hi" ]; then
@@ -110,32 +112,16 @@ apt_install() {
 }
 
 # ---- helpers ------------------------------------------------------------------------------------
-# Alive = exists and is not a zombie (PID 1 here reaps slowly).
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
 # The pid in our pidfile, if it is a live uwsgi that runs our ini.
 our_pid() {
-  local pid
-  [ -s "$pid_file" ] || return 1
-  pid="$(tr -dc 0-9 < "$pid_file")"
-  [ -n "$pid" ] && alive "$pid" || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$etc_dir/uwsgi.ini" || return 1
-  printf '%s\n' "$pid"
+  svc_pid "$pid_file" "$etc_dir/uwsgi.ini"
 }
 answers() {
   curl -sf --max-time 2 "$url/" 2>/dev/null | grep -q '"max_version"'
 }
 # The pid of this state dir's mariadbd, if it runs.
 mariadb_pid() {
-  local pid
-  [ -s "$my_pid_file" ] || return 1
-  pid="$(tr -dc 0-9 < "$my_pid_file")"
-  [ -n "$pid" ] && alive "$pid" || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--datadir=$my_data" || return 1
-  printf '%s\n' "$pid"
+  svc_pid "$my_pid_file" "--datadir=$my_data"
 }
 sql() { mariadb --no-defaults --socket="$my_sock" -u root -N -B -e "$1"; }
 
@@ -184,7 +170,7 @@ if [ "$backend" = mariadb ]; then
     my_started=$!
     deadline=$((SECONDS + 60))
     until sql 'SELECT 1' >/dev/null 2>&1; do
-      if [ "$SECONDS" -ge "$deadline" ] || ! alive "$my_started"; then
+      if [ "$SECONDS" -ge "$deadline" ] || ! svc_alive "$my_started"; then
         tail -n 20 "$state_dir/mariadb.log" >&2 || true
         die "MariaDB did not answer within 60 s"
       fi

@@ -5,6 +5,8 @@
 #
 #   stop-ceph.sh DIR
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="${1:?usage: stop-ceph.sh DIR}"
 log() { printf '[ceph] %s\n' "$*" >&2; }
@@ -12,34 +14,21 @@ log() { printf '[ceph] %s\n' "$*" >&2; }
 dir="$(cd "$dir" && pwd -P)"
 conf="$dir/ceph.conf"
 
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-
 # stop NAME: signal the daemon in run/NAME.pid when it is ours, then wait until gone.
 stop() {
-  local name="$1" pidfile="$dir/run/$1.pid" pid="" deadline killed=0
-  [ -s "$pidfile" ] && pid="$(tr -dc 0-9 < "$pidfile")"
-  if [ -z "$pid" ] || ! alive "$pid"; then rm -f "$pidfile"; return 0; fi
-  if ! tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$conf"; then
+  local name="$1" pidfile="$dir/run/$1.pid" pid
+  if ! pid="$(svc_pid "$pidfile")"; then rm -f "$pidfile"; return 0; fi
+  if ! svc_runs "$pid" "$conf"; then
     log "pid $pid is not $dir's $name; stale pid file removed"
     rm -f "$pidfile"
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 10))
-  while alive "$pid"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      [ "$killed" -eq 0 ] || { log "could not stop $name ($pid)"; return 1; }
-      log "$name ($pid) still alive after 10 s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      killed=1
-      deadline=$((SECONDS + 5))
-    fi
-    sleep 0.02
-  done
+  if ! svc_wait_gone 10 0.02 "$pid"; then
+    log "$name ($pid) still alive after 10 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    svc_wait_gone 5 0.02 "$pid" || { log "could not stop $name ($pid)"; return 1; }
+  fi
   rm -f "$pidfile"
   log "$name stopped (pid $pid)"
 }

@@ -5,41 +5,27 @@
 #
 #   stop-ipmi-sim.sh DIR [PORT]      (PORT: stop only that instance)
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# -ge 1 ] || { echo "usage: stop-ipmi-sim.sh DIR [PORT]" >&2; exit 1; }
 dir="$1"
 [ -d "$dir" ] || exit 0
 dir="$(cd "$dir" && pwd -P)"
 
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-
 pids=()
 for pidfile in "$dir"/${2:-[0-9]*}/ipmi_sim.pid; do
   [ -s "$pidfile" ] || continue
   idir="$(dirname "$pidfile")"
-  pid="$(tr -dc 0-9 < "$pidfile")"
-  if [ -n "$pid" ] && alive "$pid" && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$idir/lan.conf"; then
+  if pid="$(svc_pid "$pidfile" "$idir/lan.conf")"; then
     kill -TERM "$pid" 2>/dev/null || true
     pids+=("$pid")
   fi
   rm -f "$pidfile"
 done
-deadline=$((SECONDS + 5))
-killed=0
-while :; do
-  left=()
-  for p in "${pids[@]}"; do alive "$p" && left+=("$p"); done
-  [ "${#left[@]}" -eq 0 ] && break
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    [ "$killed" -eq 0 ] || { echo "[ipmi-sim] could not stop: ${left[*]}" >&2; exit 1; }
-    kill -KILL "${left[@]}" 2>/dev/null || true
-    killed=1
-    deadline=$((SECONDS + 5))
-  fi
-  sleep 0.05
-done
+if ! svc_wait_gone 5 0.05 "${pids[@]}"; then
+  # shellcheck disable=SC2086  # SVC_LEFT: pids, space-separated
+  kill -KILL $SVC_LEFT 2>/dev/null || true
+  svc_wait_gone 5 0.05 "${pids[@]}" || { echo "[ipmi-sim] could not stop: $SVC_LEFT" >&2; exit 1; }
+fi
 [ "${#pids[@]}" -eq 0 ] || printf '[ipmi-sim] stopped %d BMC(s) in %s\n' "${#pids[@]}" "$dir" >&2

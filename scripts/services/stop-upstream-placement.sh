@@ -10,6 +10,8 @@
 # run this state dir's datadir; SIGTERM is its clean shutdown; SIGKILL only after 60 s). Keeps config and data; safe to
 # run again.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 state_dir="${1:-/tmp/tstack-upstream-placement}"
 log() { printf '[upstream-placement] %s\n' "$*" >&2; }
@@ -21,11 +23,6 @@ ini="$state_dir/etc/uwsgi.ini"
 my_data="$state_dir/mysql"
 my_pid_file="$state_dir/mysqld.pid"
 
-alive() {
-  local st
-  st="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
 # Pids whose parent is $1 (from /proc/PID/stat: "pid (comm) state ppid ...").
 children_of() {
   local f line rest
@@ -40,34 +37,24 @@ children_of() {
 # stop NAME PIDFILE CMDLINE_MARK GRACE: SIGTERM the pid in PIDFILE (if it is alive and its command
 # line contains CMDLINE_MARK) and its children, wait (zombies count as gone), SIGKILL after GRACE s.
 stop() {
-  local name="$1" pidfile="$2" mark="$3" grace="$4" pid="" children left p killed=0 deadline
-  [ -s "$pidfile" ] && pid="$(tr -dc 0-9 < "$pidfile")"
-  if [ -z "$pid" ] || ! alive "$pid"; then
+  local name="$1" pidfile="$2" mark="$3" grace="$4" pid children
+  if ! pid="$(svc_pid "$pidfile")"; then
     rm -f "$pidfile"
     return 0
   fi
-  if ! tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark"; then
+  if ! svc_runs "$pid" "$mark"; then
     rm -f "$pidfile"
     log "pid $pid is not this state dir's $name; stale pidfile removed"
     return 0
   fi
   children="$(children_of "$pid" | tr '\n' ' ')"
   kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + grace))
-  while :; do
-    left=""
-    for p in $pid $children; do alive "$p" && left="$left $p"; done
-    [ -z "$left" ] && break
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      [ "$killed" -eq 0 ] || { log "could not stop $name:$left"; return 1; }
-      log "$name still alive after $grace s:$left; SIGKILL"
-      # shellcheck disable=SC2086
-      kill -KILL $left 2>/dev/null || true
-      killed=1
-      deadline=$((SECONDS + 5))
-    fi
-    sleep 0.05
-  done
+  # shellcheck disable=SC2086  # $children and SVC_LEFT: pids, space-separated
+  if ! svc_wait_gone "$grace" 0.05 "$pid" $children; then
+    log "$name still alive after $grace s: $SVC_LEFT; SIGKILL"
+    kill -KILL $SVC_LEFT 2>/dev/null || true
+    svc_wait_gone 5 0.05 "$pid" $children || { log "could not stop $name: $SVC_LEFT"; return 1; }
+  fi
   rm -f "$pidfile"
   log "$name stopped (pid $pid)"
 }

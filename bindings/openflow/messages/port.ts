@@ -39,11 +39,26 @@ export interface PortMod {
   advertise: number;
 }
 
-export function encodePortDesc(w: Writer, p: PortDesc): void {
-  w.u32(p.portNo, 'port_no');
+/** port_no, pad[4], hw_addr, pad[2]: how ofp_port and ofp_port_mod both begin. */
+function encodePortHead(w: Writer, portNo: number, hwAddr: string, what: string): void {
+  w.u32(portNo, 'port_no');
   w.zeros(4);
-  w.bytes(parseMac(p.hwAddr, 'port hw_addr'));
+  w.bytes(parseMac(hwAddr, `${what} hw_addr`));
   w.zeros(2);
+}
+
+function decodePortHead(r: Reader): { portNo: number; hwAddr: string } {
+  const portNo = r.u32('port_no');
+  r.skip(4);
+  r.need(6, 'hw_addr');
+  const hwAddr = formatMac(r.bytes, r.pos);
+  r.pos += 6;
+  r.skip(2);
+  return { portNo, hwAddr };
+}
+
+export function encodePortDesc(w: Writer, p: PortDesc): void {
+  encodePortHead(w, p.portNo, p.hwAddr, 'port');
   w.fixedString(p.name, OFP_MAX_PORT_NAME_LEN, 'port name');
   w.u32(p.config, 'port config');
   w.u32(p.state, 'port state');
@@ -56,12 +71,7 @@ export function encodePortDesc(w: Writer, p: PortDesc): void {
 }
 
 export function decodePortDesc(r: Reader): PortDesc {
-  const portNo = r.u32('port_no');
-  r.skip(4);
-  r.need(6, 'hw_addr');
-  const hwAddr = formatMac(r.bytes, r.pos);
-  r.pos += 6;
-  r.skip(2);
+  const { portNo, hwAddr } = decodePortHead(r);
   const name = r.fixedString(OFP_MAX_PORT_NAME_LEN, 'port name');
   const config = r.u32();
   const state = r.u32();
@@ -87,10 +97,7 @@ export function decodePortStatus(r: Reader, xid: number): PortStatus {
 }
 
 export function encodePortMod(w: Writer, m: PortMod): void {
-  w.u32(m.portNo, 'port_no');
-  w.zeros(4);
-  w.bytes(parseMac(m.hwAddr, 'port_mod hw_addr'));
-  w.zeros(2);
+  encodePortHead(w, m.portNo, m.hwAddr, 'port_mod');
   w.u32(m.config, 'config');
   w.u32(m.mask, 'mask');
   w.u32(m.advertise, 'advertise');
@@ -98,12 +105,7 @@ export function encodePortMod(w: Writer, m: PortMod): void {
 }
 
 export function decodePortMod(r: Reader, xid: number): PortMod {
-  const portNo = r.u32('port_no');
-  r.skip(4);
-  r.need(6, 'hw_addr');
-  const hwAddr = formatMac(r.bytes, r.pos);
-  r.pos += 6;
-  r.skip(2);
+  const { portNo, hwAddr } = decodePortHead(r);
   const config = r.u32();
   const mask = r.u32();
   const advertise = r.u32();

@@ -78,6 +78,9 @@ struct TaskOp : PromiseOp {
   Napi::Value Result(Napi::Env env) override { return result ? result(env) : env.Undefined(); }
 };
 void Start(TaskOp* op);
+// An op whose submission failed with rc (nothing will call back): settles its promise now, on the
+// JS thread, and frees it.
+void SettleFailed(Napi::Env env, PromiseOp* op, long long rc);
 
 // Errors handed to JavaScript (errors.cc).
 Napi::Value MakeErrnoError(Napi::Env env, long long rc, const char* op, const std::string& detail);

@@ -55,6 +55,13 @@ void PromiseOp::Complete(Napi::Env env) {
   }
 }
 
+void SettleFailed(Napi::Env env, PromiseOp* op, long long rc) {
+  op->rc = rc;
+  op->Complete(env);
+  op->addon->End(env);
+  delete op;
+}
+
 void Start(TaskOp* op) {
   std::thread([op] {
     op->rc = op->work(*op);

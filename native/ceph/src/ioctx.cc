@@ -122,6 +122,21 @@ std::vector<std::string> StringArray(Napi::Env env, Napi::Value v, const char* w
   return out;
 }
 
+// The pointer and length arrays librados' omap *2 calls take for a list of keys (which must
+// outlive them).
+struct KeyArrays {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  explicit KeyArrays(const std::vector<std::string>& keys) {
+    ptrs.reserve(keys.size());
+    lens.reserve(keys.size());
+    for (auto& k : keys) {
+      ptrs.push_back(k.data());
+      lens.push_back(k.size());
+    }
+  }
+};
+
 }  // namespace
 
 class Ioctx : public Napi::ObjectWrap<Ioctx> {
@@ -200,29 +215,22 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     });
   }
 
-  Napi::Value WriteFull(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string oid = StrArg(info, 0, "oid");
-    auto data = BufArg(info, 1, "data");
-    Napi::Value rej;
-    if (Closed(env, "writeFull", &rej)) return rej;
-    auto* op = new AioOp(env, "writeFull", oid, h_);
-    rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_write_full(io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), data.Length());
-    });
-  }
+  Napi::Value WriteFull(const Napi::CallbackInfo& info) { return WholeBufferWrite(info, "writeFull", rados_aio_write_full); }
 
-  Napi::Value Append(const Napi::CallbackInfo& info) {
+  Napi::Value Append(const Napi::CallbackInfo& info) { return WholeBufferWrite(info, "append", rados_aio_append); }
+
+  // (oid, data) -> undefined, for the librados writes that take the whole buffer and no offset.
+  using WholeBufferAio = int (*)(rados_ioctx_t, const char*, rados_completion_t, const char*, size_t);
+  Napi::Value WholeBufferWrite(const Napi::CallbackInfo& info, const char* name, WholeBufferAio aio) {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
     auto data = BufArg(info, 1, "data");
     Napi::Value rej;
-    if (Closed(env, "append", &rej)) return rej;
-    auto* op = new AioOp(env, "append", oid, h_);
+    if (Closed(env, name, &rej)) return rej;
+    auto* op = new AioOp(env, name, oid, h_);
     rados_ioctx_t io = h_->io;
     return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_append(io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), data.Length());
+      return aio(io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), data.Length());
     });
   }
 
@@ -355,34 +363,31 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     if (!info[2].IsArray()) throw Napi::TypeError::New(env, "values must be an array");
     Napi::Array vals = info[2].As<Napi::Array>();
     if (vals.Length() != keys.size()) throw Napi::TypeError::New(env, "keys and values differ in length");
-    std::vector<const char*> kp, vp;
-    std::vector<size_t> kl, vl;
+    KeyArrays k(keys);
+    std::vector<const char*> vp;
+    std::vector<size_t> vl;
     for (uint32_t i = 0; i < keys.size(); i++) {
       Napi::Value v = vals.Get(i);
       if (!v.IsBuffer()) throw Napi::TypeError::New(env, "values must hold Buffers");
       auto b = v.As<Napi::Buffer<char>>();
-      kp.push_back(keys[i].data());
-      kl.push_back(keys[i].size());
       vp.push_back(b.Data());
       vl.push_back(b.Length());
     }
     Napi::Value rej;
     if (Closed(env, "omapSet", &rej)) return rej;
     return WriteOp(env, "omapSet", oid, new AioOp(env, "omapSet", oid, h_),
-                   [&](rados_write_op_t w) { rados_write_op_omap_set2(w, kp.data(), vp.data(), kl.data(), vl.data(), keys.size()); });
+                   [&](rados_write_op_t w) { rados_write_op_omap_set2(w, k.ptrs.data(), vp.data(), k.lens.data(), vl.data(), keys.size()); });
   }
 
   Napi::Value OmapRemoveKeys(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
     std::vector<std::string> keys = StringArray(env, info[1], "keys");
-    std::vector<const char*> kp;
-    std::vector<size_t> kl;
-    for (auto& k : keys) { kp.push_back(k.data()); kl.push_back(k.size()); }
+    KeyArrays k(keys);
     Napi::Value rej;
     if (Closed(env, "omapRemoveKeys", &rej)) return rej;
     return WriteOp(env, "omapRemoveKeys", oid, new AioOp(env, "omapRemoveKeys", oid, h_),
-                   [&](rados_write_op_t w) { rados_write_op_omap_rm_keys2(w, kp.data(), kl.data(), keys.size()); });
+                   [&](rados_write_op_t w) { rados_write_op_omap_rm_keys2(w, k.ptrs.data(), k.lens.data(), keys.size()); });
   }
 
   Napi::Value OmapClear(const Napi::CallbackInfo& info) {
@@ -407,14 +412,12 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
     std::vector<std::string> keys = StringArray(env, info[1], "keys");
-    std::vector<const char*> kp;
-    std::vector<size_t> kl;
-    for (auto& k : keys) { kp.push_back(k.data()); kl.push_back(k.size()); }
+    KeyArrays k(keys);
     Napi::Value rej;
     if (Closed(env, "omapGetByKeys", &rej)) return rej;
     auto* op = new OmapOp(env, "omapGetByKeys", oid, h_);
     return ReadOpRun(env, oid, op, [&](rados_read_op_t r) {
-      rados_read_op_omap_get_vals_by_keys2(r, kp.data(), keys.size(), kl.data(), &op->iter, &op->prval);
+      rados_read_op_omap_get_vals_by_keys2(r, k.ptrs.data(), keys.size(), k.lens.data(), &op->iter, &op->prval);
     });
   }
 

@@ -26,10 +26,7 @@ Napi::Value Launch(Napi::Env env, AioOp* op, F submit) {
   if (rc < 0) {
     rados_aio_release(op->c);
     op->h->DonePending();
-    op->rc = rc;
-    op->Complete(env);
-    op->addon->End(env);
-    delete op;
+    SettleFailed(env, op, rc);
   }
   return promise;
 }

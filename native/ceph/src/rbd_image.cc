@@ -35,10 +35,7 @@ Napi::Value LaunchRbd(Napi::Env env, RbdAioOp* op, F submit) {
   int rc = submit(op->c);
   if (rc < 0) {
     op->h->DonePending();
-    op->rc = rc;
-    op->Complete(env);
-    op->addon->End(env);
-    delete op;
+    SettleFailed(env, op, rc);
   }
   return promise;
 }

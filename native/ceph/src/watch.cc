@@ -236,10 +236,7 @@ Napi::Value StartWatch(const Napi::CallbackInfo& info, const std::shared_ptr<Ioc
     rados_aio_release(c);
     w->DonePending();
     h->DonePending();
-    op->rc = rc;
-    op->Complete(env);
-    op->addon->End(env);
-    delete op;
+    SettleFailed(env, op, rc);
   }
   return promise;
 }

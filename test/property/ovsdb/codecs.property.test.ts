@@ -17,11 +17,11 @@ import {
   decodeRow,
   encodeDatum,
   parseColumnType,
-  parseSchema,
   type BaseType,
   type ColumnType,
   type DatumValue,
 } from '../../../bindings/ovsdb/index.js';
+import { SHAPES_COLUMNS, shapesTable } from '../../support/ovsdb/shapes-table.js';
 
 const baseType: fc.Arbitrary<BaseType> = fc.oneof(
   fc.record({ type: fc.constant('integer' as const), minInteger: fc.constant(-1000), maxInteger: fc.constant(1000) }),
@@ -110,21 +110,8 @@ describe('datum codec properties', () => {
   });
 
   it('random row and update JSON never crashes the row decoders', () => {
-    const schema = parseSchema({
-      name: 'db',
-      tables: {
-        T: {
-          columns: {
-            n: { type: 'integer' },
-            s: { type: { key: 'string', min: 0, max: 'unlimited' } },
-            o: { type: { key: 'uuid', min: 0, max: 1 } },
-            m: { type: { key: 'string', value: 'integer', min: 0, max: 'unlimited' } },
-          },
-        },
-      },
-    });
-    const T = schema.tables.get('T')!;
-    const cols = ['n', 's', 'o', 'm'];
+    const T = shapesTable({ optionalKey: 'uuid', mapValue: 'integer' });
+    const cols = SHAPES_COLUMNS;
     const current = { _uuid: 'x', n: 1, s: ['a'], o: null, m: new Map([['k', 1]]) };
     const body = fc.oneof(
       fc.jsonValue(),

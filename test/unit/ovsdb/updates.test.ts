@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { OvsdbDatumError, applyDiff, applyUpdate1, applyUpdate2, parseColumnType, parseSchema } from '../../../bindings/ovsdb/index.js';
+import { OvsdbDatumError, applyDiff, applyUpdate1, applyUpdate2, parseColumnType } from '../../../bindings/ovsdb/index.js';
+import { SHAPES_COLUMNS as COLS, shapesTable } from '../../support/ovsdb/shapes-table.js';
 
 const U1 = '2a0f5b8e-1111-4c2d-9e3f-000000000001';
-const schema = parseSchema({
-  name: 'db',
-  tables: {
-    T: {
-      columns: {
-        n: { type: 'integer' },
-        s: { type: { key: 'string', min: 0, max: 'unlimited' } },
-        o: { type: { key: 'string', min: 0, max: 1 } },
-        m: { type: { key: 'string', value: 'string', min: 0, max: 'unlimited' } },
-      },
-    },
-  },
-});
-const T = schema.tables.get('T')!;
-const COLS = ['n', 's', 'o', 'm'];
+const T = shapesTable({ optionalKey: 'string', mapValue: 'string' });
 
 describe('update2 diffs', () => {
   it('toggles set members, adds/removes/replaces map entries, replaces scalars and optionals', () => {
