@@ -7,23 +7,13 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { packageRoot } from '../../common/package-root.js';
 import { Connection, domainBuilder, nativeAvailable, type DomainEvent, type LibvirtError } from '../../bindings/libvirt/index.js';
 
 const run = promisify(execFile);
 const URI = 'qemu:///system';
 const MARKER = 'TSTACK-GUEST-READY';
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'scripts'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 async function waitForMarker(file: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
