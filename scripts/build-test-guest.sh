@@ -26,17 +26,28 @@ trap 'rm -rf "$work"' EXIT
 cache=/var/cache/apt/archives
 
 # The versioned image package behind the linux-image-cloud-amd64 meta package.
-find_deb() { ls -1 "$cache"/$1 2>/dev/null | sort -V | tail -1; }
+find_deb() { { ls -1 "$cache"/$1 2>/dev/null || true; } | sort -V | tail -1; }
+# `apt-get download` with retries; refreshes apt's lists once if they are missing or stale.
+download() {
+  local try
+  for try in 1 2 3 4; do
+    (cd "$work" && apt-get download -o DPkg::Lock::Timeout=120 "$1" >/dev/null 2>&1) && return 0
+    [ "$try" -eq 1 ] && apt-get update -qq -o DPkg::Lock::Timeout=120 >/dev/null 2>&1 || true
+    sleep $((try * 3))
+  done
+  echo "build-test-guest: could not download $1" >&2
+  return 1
+}
 kdeb="$(find_deb 'linux-image-[0-9]*-cloud-amd64_*.deb')"
 if [ -z "$kdeb" ]; then
-  (cd "$work" && apt-get download linux-image-cloud-amd64 >/dev/null)
+  download linux-image-cloud-amd64
   dep="$(dpkg-deb -f "$work"/linux-image-cloud-amd64_*.deb Depends | tr ',' '\n' | grep -o 'linux-image-[0-9][^ ]*-cloud-amd64' | head -1)"
-  (cd "$work" && apt-get download "$dep" >/dev/null)
+  download "$dep"
   kdeb="$(ls -1 "$work"/linux-image-[0-9]*-cloud-amd64_*.deb | head -1)"
 fi
 bdeb="$(find_deb 'busybox-static_*.deb')"
 if [ -z "$bdeb" ]; then
-  (cd "$work" && apt-get download busybox-static >/dev/null)
+  download busybox-static
   bdeb="$(ls -1 "$work"/busybox-static_*.deb | head -1)"
 fi
 
