@@ -30,6 +30,18 @@ export class TopK {
     this.bound = pack ? Infinity : -Infinity;
   }
 
+  /**
+   * Whether `offer(host, score)` could change the k best: false only when the host would not enter
+   * (worse than the k-th, or equal with a higher id). Lets a search run its costly per-host filter
+   * only on hosts that would take a place; skipping a host for which this is false changes nothing.
+   */
+  wouldEnter(host: number, score: number): boolean {
+    if (this.found < this.k) return true;
+    const b = this.bound;
+    if (this.pack ? score < b : score > b) return true;
+    return score === b && host < (this.hosts[this.k - 1] as number);
+  }
+
   offer(host: number, score: number): void {
     const hosts = this.hosts;
     const scores = this.scores;

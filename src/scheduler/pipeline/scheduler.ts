@@ -48,7 +48,7 @@ import type { AllocationRequest, CandidateQuery } from '../../placement/candidat
 import { formatCandidateQuery } from '../../placement/query-string.js';
 import type { ChangeEntry } from '../../placement/ops.js';
 import type { Resources } from '../../placement/types.js';
-import { CapacityIndex } from '../hosts/capacity-index.js';
+import { CapacityIndex, type CapacityIndexOptions } from '../hosts/capacity-index.js';
 import type { HostFilter, HostFinder } from '../hosts/filter.js';
 import { placementScore } from '../hosts/filter.js';
 import type { HostTable } from '../hosts/host-table.js';
@@ -121,6 +121,8 @@ export interface SchedulerOptions extends PrefilterOptions {
    * plain scan of every host (the reference, for tests and the bench); `placement`: always ask placement.
    */
   readonly candidates?: 'index' | 'scan' | 'placement';
+  /** Tuning of the capacity index (bucket counts, id-order scans); any value gives the same answers. */
+  readonly indexOptions?: CapacityIndexOptions;
 }
 
 export interface ScheduleRequest {
@@ -244,7 +246,7 @@ export class Scheduler {
     if (this.candidatesFrom === 'scan') {
       this.finder = new ReferenceScan(this.cache.table);
     } else {
-      this.index = new CapacityIndex(this.cache.table);
+      this.index = new CapacityIndex(this.cache.table, options.indexOptions);
       this.finder = this.index;
     }
     // After the cache's own subscription: rows are current when a release is handled here.
@@ -556,7 +558,8 @@ export class Scheduler {
     if (Object.keys(request.resources).length === 0) throw new SchedulerRequestError('a request needs resources');
     let consumers: string[];
     if (request.consumerUuids === undefined) {
-      consumers = Array.from({ length: n }, () => randomUUID());
+      consumers = [];
+      for (let i = 0; i < n; i++) consumers.push(randomUUID());
     } else {
       consumers = [...request.consumerUuids];
       if (consumers.length !== n) throw new SchedulerRequestError(`${consumers.length} consumer uuids for ${n} instances`);

@@ -12,7 +12,10 @@
  * capacities from 0 to 10⁶ (integers and fractions, per host), fractional usage and requests, so
  * that the score buckets' bounds (free ratio − need/capacity) meet heterogeneous capacities and
  * rounding. Each run picks the index's number of score buckets (1 … 1024 or the default), so that
- * buckets hold from every host to a few.
+ * buckets hold from every host to a few, and when bestFit scans a bucket in host id order with its
+ * early stop (idWalkMin: every bucket, a few, or the default's large ones only; blocks of 1 … 512
+ * ids). Filters carry an `accept` predicate (as the pipeline's stages) that rejects some hosts, so
+ * that searches which run it only on hosts that would enter the k best are checked too.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +61,7 @@ const filterArb: fc.Arbitrary<HostFilter> = fc.record(
     aggregatesAnyOf: fc.uniqueArray(fc.integer({ min: 0, max: AGGS }), { maxLength: 2 }),
     includeDisabled: fc.boolean(),
     excludedHosts: fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 4 }),
+    accept: fc.integer({ min: 2, max: 5 }).map((m) => (h: number) => h % m !== 1),
   },
   { requiredKeys: [] },
 );
@@ -110,6 +114,9 @@ const scenarioArb = (wide: boolean) =>
       dims: fc.constant(dims),
       // Score buckets per dimension (undefined: the index's default).
       buckets: fc.constantFrom(undefined, 1, 2, 3, 16, 64, 1024),
+      // bestFit's id-order scan of large buckets: on every bucket, from a few hosts, or the default.
+      walkMin: fc.constantFrom(undefined, 1, 4),
+      blockShift: fc.constantFrom(undefined, 0, 1, 3),
       hosts: fc.array(hostArb(dims, wide), { minLength: 1, maxLength: 300, size: 'max' }),
       commands: fc.array(commandArb(dims, wide), { maxLength: 60, size: 'max' }),
     }),
@@ -127,7 +134,7 @@ function directFits(table: HostTable, h: number, need: readonly number[], f: Hos
   if ((f.forbiddenTraits ?? []).some((t) => table.hasTrait(h, t))) return false;
   const aggs = f.aggregatesAnyOf ?? [];
   if (aggs.length > 0 && !aggs.some((a) => table.inAggregate(h, a))) return false;
-  return true;
+  return f.accept === undefined || f.accept(h);
 }
 
 function collect(finder: { forEachFit: ReferenceScan['forEachFit'] }, need: number[], f: HostFilter, stopAfter: number): number[] {
@@ -145,9 +152,13 @@ describe.each([
 ])('capacity index vs reference scan (%s)', (_name, wide) => {
   it('gives identical answers along random claim/release/query sequences; claims never overcommit', () => {
     fc.assert(
-      fc.property(scenarioArb(wide), ({ dims, buckets, hosts, commands }) => {
+      fc.property(scenarioArb(wide), ({ dims, buckets, walkMin, blockShift, hosts, commands }) => {
         const table = new HostTable({ dimensions: Array.from({ length: dims }, (_, d) => `R${d}`) });
-        const options = buckets === undefined ? {} : { scoreBuckets: buckets };
+        const options = {
+          ...(buckets === undefined ? {} : { scoreBuckets: buckets }),
+          ...(walkMin === undefined ? {} : { idWalkMin: walkMin }),
+          ...(blockShift === undefined ? {} : { idBlockShift: blockShift }),
+        };
         // Half the runs build the index over a filled table, half let it follow every addHost.
         let index: CapacityIndex | undefined = hosts.length % 2 === 0 ? new CapacityIndex(table, options) : undefined;
         for (const spec of hosts) table.addHost(spec);

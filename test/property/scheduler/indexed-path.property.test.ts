@@ -5,7 +5,9 @@
  * capacity index, from a plain scan of the table — given the same random request sequences (several
  * instances, traits, member_of, availability zones, server groups, avoidHosts, forced hosts,
  * releases) with the same seed make the same decisions: the same hosts, the same alternates, the
- * same refusals. In every mode (pack, spread, Nova's weighers).
+ * same refusals. In every mode (pack, spread, Nova's weighers). A fourth scheduler runs the index
+ * with few score buckets and its id-order bucket scan forced on every bucket (idWalkMin 1, blocks of
+ * 2 ids), so that the early stop on ties is checked on these small worlds too.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -115,7 +117,8 @@ describe('Scheduler: indexed path == placement path (property)', () => {
         fc.integer(),
         fc.integer({ min: 1, max: 3 }),
         (hosts, ops, mode, seed, subset) => {
-          const runs = (['placement', 'index', 'scan'] as const).map((candidates) => {
+          const runs = (['placement', 'index', 'scan', 'walk'] as const).map((path) => {
+            const candidates = path === 'walk' ? 'index' : path;
             const { engine, roots } = build(hosts);
             const hostState = new HostState();
             const s = new Scheduler({
@@ -127,6 +130,7 @@ describe('Scheduler: indexed path == placement path (property)', () => {
               hostState,
               filters: [...defaultFilters(), hyperConvergedReserveFilter()],
               availabilityZones: { az1: [AGGS[0] as string], az2: [AGGS[1] as string] },
+              ...(path === 'walk' ? { indexOptions: { idWalkMin: 1, idBlockShift: 1, scoreBuckets: 4 } } : {}),
             });
             hosts.forEach((h, i) => {
               const id = s.hostId(roots[i] as string);
@@ -156,9 +160,10 @@ describe('Scheduler: indexed path == placement path (property)', () => {
               }
             }
           });
-          const [placement, index, scan] = runs;
+          const [placement, index, scan, walk] = runs;
           expect(index?.log).toEqual(placement?.log);
           expect(scan?.log).toEqual(placement?.log);
+          expect(walk?.log).toEqual(placement?.log);
           // The flat worlds are answered by the index whenever it finds a host.
           expect(placement?.s.counters.indexed).toBe(0);
           indexed += index?.s.counters.indexed ?? 0;

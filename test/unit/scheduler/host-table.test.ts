@@ -150,8 +150,14 @@ describe('HostTable', () => {
     expect(() => new CapacityIndex(table, { scoreBuckets: 0 })).toThrow(/scoreBuckets/);
     expect(() => new CapacityIndex(table, { scoreBuckets: 1.5 })).toThrow(/scoreBuckets/);
     const index = new CapacityIndex(table, { scoreBuckets: 8 });
-    // Tree: 2 nodes × 3 dims × 8 B; buckets: 3 Int32 per host slot and dimension, 9 slots of heads and counts, 2 × 27 bounds, 9 capacity minima, 2 × 3 capacity bounds.
-    expect(index.bytes()).toBe(2 * 3 * 8 + 3 * 3 * 4 + 2 * 27 * 4 + 2 * 27 * 3 * 8 + 27 * 8 + 2 * 3 * 8);
+    expect(() => new CapacityIndex(table, { idWalkMin: 0 })).toThrow(/idWalkMin/);
+    expect(() => new CapacityIndex(table, { idBlockShift: 16 })).toThrow(/idBlockShift/);
+    // Tree: 2 nodes × 3 dims × 8 B; buckets: 3 Int32 per host slot and dimension, 9 slots of heads and
+    // counts, 2 × 27 bounds, 27 capacity minima, maxima and free minima, 2 × 3 capacity bounds; the
+    // id-order scan: 27 slots × 1 block of Uint16 counts, and one Uint32 word of non-empty bits per
+    // dimension; the settled tails: 27 Int32 marks and 27 × 3 bounds; one group bound of 3 per
+    // dimension and word.
+    expect(index.bytes()).toBe(2 * 3 * 8 + 3 * 3 * 4 + 2 * 27 * 4 + 2 * 27 * 3 * 8 + 3 * 27 * 8 + 2 * 3 * 8 + 27 * 2 + 3 * 4 + 27 * 4 + 27 * 3 * 8 + 3 * 3 * 8);
   });
 
   it('grows past its initial room and the index follows', () => {
