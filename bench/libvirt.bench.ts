@@ -7,13 +7,14 @@
  *       alternating order, medians of several rounds; Python is also run with libvirt's default
  *       event loop registered and running (as the binding always has it), for context;
  *   (b) define → running → console marker time of the tiny TCG guest (scripts/build-test-guest.sh);
+ *       with the CPU time and context switches per call of each process (all its threads);
  *   (c) the JS event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over every run
  *       of ours: the JS thread must never be blocked by a libvirt call.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Connection, domainBuilder, domainXml, type Domain } from '../bindings/libvirt/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
@@ -37,10 +38,19 @@ async function answers(): Promise<boolean> {
   return spawnSync('virsh', ['-q', '-c', URI, 'version'], { timeout: 10_000 }).status === 0;
 }
 
+/** One run: calls per second, and the process's CPU time and context switches per call (every
+ *  thread: JS, pool, libvirt's event loop), the cost a 2-core host actually pays. */
+interface CallRun {
+  perSec: number;
+  cpuUsPerCall: number;
+  cswPerCall: number;
+}
+
 /** Our calls: `inflight` loops sharing one connection until `seconds` have passed. */
-async function ours(conn: Connection, dom: Domain, op: 'lookup' | 'info' | 'xml', inflight: number, seconds: number): Promise<number> {
+async function ours(conn: Connection, dom: Domain, op: 'lookup' | 'info' | 'xml', inflight: number, seconds: number): Promise<CallRun> {
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
+  const ru0 = process.resourceUsage();
   let ops = 0;
   const loop = async (): Promise<void> => {
     while (performance.now() < deadline) {
@@ -51,7 +61,11 @@ async function ours(conn: Connection, dom: Domain, op: 'lookup' | 'info' | 'xml'
     }
   };
   await Promise.all(Array.from({ length: inflight }, loop));
-  return ops / ((performance.now() - start) / 1000);
+  const elapsed = (performance.now() - start) / 1000;
+  const ru = process.resourceUsage();
+  const cpuUs = ru.userCPUTime - ru0.userCPUTime + (ru.systemCPUTime - ru0.systemCPUTime);
+  const csw = ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches + (ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches);
+  return { perSec: ops / elapsed, cpuUsPerCall: cpuUs / Math.max(1, ops), cswPerCall: csw / Math.max(1, ops) };
 }
 
 async function waitMarker(file: string, timeoutMs: number): Promise<void> {
@@ -87,15 +101,31 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
   const conn = await Connection.open(URI);
   const benchName = `tstack-bench-${process.pid}`;
   // One histogram per run of ours (re-enabling one across a pause would count the pause).
-  const delays: { maxMs: number; p99Ms: number; meanMs: number }[] = [];
+  const delays: { maxMs: number; p99Ms: number; meanMs: number; gcMaxMs: number }[] = [];
+  // GC pauses during the same runs: tells a collector pause from the thread not getting a CPU.
+  let gcCount = 0;
+  let gcMaxMs = 0; // of the current run
+  let gcTotalMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcTotalMs += e.duration;
+      gcMaxMs = Math.max(gcMaxMs, e.duration);
+    }
+  });
   const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
     const h = monitorEventLoopDelay({ resolution: 1 });
+    gcMaxMs = 0;
+    gcObserver.observe({ entryTypes: ['gc'] });
     h.enable();
     try {
       return await fn();
     } finally {
       h.disable();
-      if (h.count > 0) delays.push({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6 });
+      // Entries are delivered asynchronously: let them arrive before reading.
+      await new Promise((r) => setImmediate(r));
+      gcObserver.disconnect();
+      if (h.count > 0) delays.push({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6, gcMaxMs });
     }
   };
   try {
@@ -107,14 +137,25 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
         const mineRuns: number[] = [];
         const pyRuns: number[] = [];
         const pyEvRuns: number[] = [];
+        const mineCpu: number[] = [];
+        const pyCpu: number[] = [];
+        const mineCsw: number[] = [];
+        const pyCsw: number[] = [];
         for (let r = 0; r < rounds; r++) {
           const pyRun = async (ev: boolean): Promise<void> => {
             const args = [py, 'calls', URI, benchName, op, String(inflight), String(seconds), ...(ev ? ['ev'] : [])];
-            const pj = JSON.parse((await run('/usr/bin/python3', args)).stdout) as { ops: number; seconds: number };
+            const pj = JSON.parse((await run('/usr/bin/python3', args)).stdout) as { ops: number; seconds: number; cpuSeconds: number; voluntaryCsw: number; involuntaryCsw: number };
             (ev ? pyEvRuns : pyRuns).push(pj.ops / pj.seconds);
+            if (!ev) {
+              pyCpu.push((pj.cpuSeconds * 1e6) / Math.max(1, pj.ops));
+              pyCsw.push((pj.voluntaryCsw + pj.involuntaryCsw) / Math.max(1, pj.ops));
+            }
           };
           if (r % 2 === 1) await pyRun(false);
-          mineRuns.push(await measured(() => ours(conn, dom, op, inflight, seconds)));
+          const mineRun = await measured(() => ours(conn, dom, op, inflight, seconds));
+          mineRuns.push(mineRun.perSec);
+          mineCpu.push(mineRun.cpuUsPerCall);
+          mineCsw.push(mineRun.cswPerCall);
           if (r % 2 === 0) await pyRun(false);
           await pyRun(true);
         }
@@ -125,7 +166,17 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
           id: `libvirt-${op}-x${inflight}`,
           name: `${op} on a defined domain, ${inflight} in flight, median of ${rounds} ${seconds}-s runs each`,
           providers: 0,
-          derived: { callsPerSec: mine, pythonCallsPerSec: python, ratioVsPython: mine / python, pythonWithEventLoopCallsPerSec: pythonEv, ratioVsPythonWithEventLoop: mine / pythonEv },
+          derived: {
+            callsPerSec: mine,
+            pythonCallsPerSec: python,
+            ratioVsPython: mine / python,
+            pythonWithEventLoopCallsPerSec: pythonEv,
+            ratioVsPythonWithEventLoop: mine / pythonEv,
+            cpuUsPerCall: median(mineCpu),
+            pythonCpuUsPerCall: median(pyCpu),
+            contextSwitchesPerCall: median(mineCsw),
+            pythonContextSwitchesPerCall: median(pyCsw),
+          },
           note: `ours ${mineRuns.map(Math.round).join('/')}, python ${pyRuns.map(Math.round).join('/')}, python+event loop ${pyEvRuns.map(Math.round).join('/')}`,
         };
         done([s]);
@@ -195,8 +246,11 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
         maxMs: Math.max(...delays.map((d) => d.maxMs)),
         p99Ms: Math.max(...delays.map((d) => d.p99Ms)),
         meanMs: delays.reduce((a, d) => a + d.meanMs, 0) / Math.max(1, delays.length),
+        gcPauses: gcCount,
+        gcMaxPauseMs: Math.max(...delays.map((d) => d.gcMaxMs)),
+        gcTotalMs,
       },
-      note: `max per run: ${delays.map((d) => d.maxMs.toFixed(1)).join('/')} ms`,
+      note: `max per run: ${delays.map((d) => d.maxMs.toFixed(1)).join('/')} ms; longest GC pause per run: ${delays.map((d) => d.gcMaxMs.toFixed(1)).join('/')} ms (runs: lookup, info, xml × 1, 16 in flight × rounds, then boots)`,
     };
     done([loop]);
     targets.push(target('target', 'event-loop delay stays under 5 ms (max)', loop, 'maxMs', '<', 5, 'ms'));

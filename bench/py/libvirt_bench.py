@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """python3-libvirt side of bench/libvirt.bench.ts, on the same daemon.
 
-  libvirt_bench.py calls URI DOMAIN OP INFLIGHT SECONDS [ev] -> {"ops": N, "seconds": S}
+  libvirt_bench.py calls URI DOMAIN OP INFLIGHT SECONDS [ev]
+      -> {"ops": N, "seconds": S, "cpuSeconds": C, "voluntaryCsw": V, "involuntaryCsw": I}
       OP: lookup | info | xml. INFLIGHT threads share one connection (libvirt-python releases
       the GIL during each call), each looping until SECONDS have passed. With `ev`, libvirt's
       default event loop is registered and run on a thread first, as any client receiving events
-      (and tstack-host's binding, always) does.
+      (and tstack-host's binding, always) does. CPU time and context switches are those of the
+      whole process (every thread) during the calls.
   libvirt_bench.py boot URI XMLFILE CONSOLE MARKER        -> {"defineMs", "startMs", "markerMs"}
       define -> create -> marker on the serial console file, then destroy + undefine.
 """
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -47,6 +50,7 @@ def calls(uri, name, op, inflight, seconds, with_events):
     else:
         fn = lambda: dom.XMLDesc(0)
     counts = [0] * inflight
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     deadline = time.perf_counter() + seconds
     start = time.perf_counter()
 
@@ -63,8 +67,15 @@ def calls(uri, name, op, inflight, seconds, with_events):
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     conn.close()
-    return {"ops": sum(counts), "seconds": elapsed}
+    return {
+        "ops": sum(counts),
+        "seconds": elapsed,
+        "cpuSeconds": (ru.ru_utime - ru0.ru_utime) + (ru.ru_stime - ru0.ru_stime),
+        "voluntaryCsw": ru.ru_nvcsw - ru0.ru_nvcsw,
+        "involuntaryCsw": ru.ru_nivcsw - ru0.ru_nivcsw,
+    }
 
 
 def boot(uri, xml_file, console, marker):

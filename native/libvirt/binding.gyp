@@ -4,6 +4,7 @@
       "target_name": "tstack_libvirt",
       "sources": [
         "src/addon.cc",
+        "src/eventloop.cc",
         "src/value.cc",
         "src/errors.cc",
         "src/pool.cc",

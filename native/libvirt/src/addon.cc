@@ -1,33 +1,17 @@
-// Module entry: registers libvirt's default event loop implementation before any connection can be
-// opened, runs it on one dedicated native thread, and defines the wrapped classes.
-#include <atomic>
+// Module entry: registers our libvirt event loop implementation (eventloop.cc) before any connection
+// can be opened, runs it on one dedicated native thread, and defines the wrapped classes.
 #include <cstdlib>
-#include <thread>
 #include "connection.h"
 #include "domain.h"
+#include "eventloop.h"
 #include "objects.h"
 
 namespace tlv {
 namespace {
 
-std::atomic<bool> loopStarted{false};
-std::atomic<bool> loopFailed{false};
+bool loopRunning = false;
 
-void StartEventLoop() {
-  if (loopStarted.exchange(true)) return;
-  if (virEventRegisterDefaultImpl() < 0) {
-    loopFailed = true;
-    return;
-  }
-  // Detached: it blocks in poll() for the life of the process; process exit ends it.
-  std::thread([]() {
-    for (;;) {
-      if (virEventRunDefaultImpl() < 0) std::this_thread::yield();
-    }
-  }).detach();
-}
-
-Napi::Value EventLoopRunning(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), loopStarted && !loopFailed); }
+Napi::Value EventLoopRunning(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), loopRunning); }
 
 Napi::Value LibVersion(const Napi::CallbackInfo& info) {
   // virGetVersion only reads a compiled-in constant: no I/O, safe on the JS thread.
@@ -44,7 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // LIBVIRT_LOG_OUTPUTS (then this leaves it alone).
   setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
   SilenceDefaultErrorPrinting();
-  StartEventLoop();
+  loopRunning = eventloop::Start();
   pool::Init(env);
   Connection::Init(env, exports);
   Domain::Init(env, exports);

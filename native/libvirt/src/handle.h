@@ -25,7 +25,7 @@ class Handle : public Napi::ObjectWrap<Derived> {
     if (ptr_ != nullptr) {
       Ptr p = ptr_;
       ptr_ = nullptr;
-      pool::Submit([p]() { Derived::Unref(p); });
+      pool::ReleaseLater([](void* q) { Derived::Unref(static_cast<Ptr>(q)); }, p);
     }
   }
 

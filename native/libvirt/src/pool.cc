@@ -1,9 +1,17 @@
 #include "pool.h"
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <thread>
+#include <vector>
+#include <uv.h>
 
 namespace tlv {
 namespace pool {
@@ -32,11 +40,21 @@ std::deque<std::function<void()>>& tasks = shared.tasks;
 unsigned started = 0;
 unsigned idle = 0;
 unsigned maxThreads = 8;
-Napi::ThreadSafeFunction done;
-/** Promises not yet settled (JS thread only): while > 0 the completion function keeps Node alive. */
+int poolNice = 10;  // TSTACK_LIBVIRT_POOL_NICE; 0 = same priority as the JS thread
+/** Promises not yet settled (JS thread only): while > 0 the completion handle keeps Node alive. */
 size_t inFlight = 0;
 
 void Loop() {
+  pthread_setname_np(pthread_self(), "tstack-lv-pool");
+  // On a busy host the JS thread must win the CPU over the threads it waits for: a pool thread
+  // mostly waits for libvirtd, and a few microseconds later matter less than a stalled event loop.
+  // Relative to the process's own nice value, never above it (that would need privilege).
+  if (poolNice > 0) {
+    id_t tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(19, base + poolNice));
+  }
   for (;;) {
     std::function<void()> task;
     {
@@ -62,21 +80,71 @@ void Push(std::function<void()> task) {
   cv.notify_one();
 }
 
-void Settle(Napi::Env env, Napi::Function, Job* job) {
+void SettleOne(Napi::Env env, Job* job) {
+  Napi::HandleScope scope(env);
+  try {
+    if (job->failed) {
+      job->deferred.Reject(job->failure.ToJs(env).Value());
+    } else {
+      job->deferred.Resolve(ToJs(env, job->result));
+    }
+  } catch (const Napi::Error& e) {
+    job->deferred.Reject(e.Value());
+  }
+}
+
+// Completions: workers append finished jobs to `ready`; the one that finds it empty wakes the JS
+// thread (uv_async_send), which settles everything queued by then in one callback scope, so with
+// many calls in flight one wake and one microtask checkpoint serve a batch (a thread-safe function
+// takes its lock, a handle scope and a microtask checkpoint per call).
+struct Completions {
+  std::mutex mu;
+  std::vector<Job*> ready;
+  bool closed = false;  // env torn down: late jobs are dropped, the process is ending
+};
+Completions& completions = *new Completions();
+uv_async_t* wake = nullptr;
+napi_env jsEnv = nullptr;
+Napi::AsyncContext* asyncContext = nullptr;
+
+void Complete(Job* job) {
+  bool first;
   {
-    Napi::HandleScope scope(env);
-    try {
-      if (job->failed) {
-        job->deferred.Reject(job->failure.ToJs(env).Value());
-      } else {
-        job->deferred.Resolve(ToJs(env, job->result));
-      }
-    } catch (const Napi::Error& e) {
-      job->deferred.Reject(e.Value());
+    std::lock_guard<std::mutex> lock(completions.mu);
+    if (completions.closed) return;
+    first = completions.ready.empty();
+    completions.ready.push_back(job);
+  }
+  if (first) uv_async_send(wake);
+}
+
+void Drain(uv_async_t*) {
+  std::vector<Job*> batch;
+  {
+    std::lock_guard<std::mutex> lock(completions.mu);
+    batch.swap(completions.ready);
+  }
+  if (batch.empty()) return;
+  Napi::Env env(jsEnv);
+  Napi::HandleScope scope(env);
+  {
+    // Closing it runs the microtasks (the awaiting code) once for the whole batch.
+    Napi::CallbackScope cb(env, *asyncContext);
+    for (Job* job : batch) {
+      SettleOne(env, job);
+      delete job;
     }
   }
-  delete job;
-  if (--inFlight == 0) done.Unref(env);
+  inFlight -= batch.size();
+  if (inFlight == 0) uv_unref(reinterpret_cast<uv_handle_t*>(wake));
+}
+
+void CloseCompletions(void*) {
+  {
+    std::lock_guard<std::mutex> lock(completions.mu);
+    completions.closed = true;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(wake), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
 }
 
 }  // namespace
@@ -84,14 +152,22 @@ void Settle(Napi::Env env, Napi::Function, Job* job) {
 void Init(Napi::Env env) {
   const char* n = std::getenv("TSTACK_LIBVIRT_THREADS");
   if (n != nullptr && std::atoi(n) > 0) maxThreads = static_cast<unsigned>(std::atoi(n));
-  done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tstack-libvirt", 0, 1);
-  done.Unref(env);
+  const char* nice = std::getenv("TSTACK_LIBVIRT_POOL_NICE");
+  if (nice != nullptr) poolNice = std::atoi(nice);
+  jsEnv = env;
+  asyncContext = new Napi::AsyncContext(env, "tstack-libvirt");
+  uv_loop_t* loop = nullptr;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_get_uv_event_loop(env, &loop));
+  wake = new uv_async_t();
+  uv_async_init(loop, wake, Drain);
+  uv_unref(reinterpret_cast<uv_handle_t*>(wake));
+  napi_add_env_cleanup_hook(env, CloseCompletions, nullptr);
 }
 
 Napi::Promise Queue(Napi::Env env, std::function<Val()> work) {
   auto deferred = Napi::Promise::Deferred::New(env);
   Job* job = new Job(std::move(work), deferred);
-  if (inFlight++ == 0) done.Ref(env);
+  if (inFlight++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(wake));
   Push([job]() {
     try {
       job->result = job->work();
@@ -103,12 +179,39 @@ Napi::Promise Queue(Napi::Env env, std::function<Val()> work) {
       job->failed = true;
     }
     job->work = nullptr;
-    done.NonBlockingCall(job, Settle);
+    Complete(job);
   });
   return deferred.Promise();
 }
 
 void Submit(std::function<void()> work) { Push(std::move(work)); }
+
+namespace {
+// Never destroyed, like Shared above.
+struct Releases {
+  std::mutex mu;
+  std::vector<std::pair<void (*)(void*), void*>> items;
+};
+Releases& releases = *new Releases();
+}  // namespace
+
+void ReleaseLater(void (*release)(void*), void* ptr) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(releases.mu);
+    first = releases.items.empty();
+    releases.items.emplace_back(release, ptr);
+  }
+  if (!first) return;  // a drain task is queued already and will see this one
+  Push([]() {
+    std::vector<std::pair<void (*)(void*), void*>> items;
+    {
+      std::lock_guard<std::mutex> lock(releases.mu);
+      items.swap(releases.items);
+    }
+    for (auto& it : items) it.first(it.second);
+  });
+}
 
 Napi::Promise Rejected(Napi::Env env, const Failure& f) {
   auto deferred = Napi::Promise::Deferred::New(env);

@@ -1,5 +1,5 @@
 // Every libvirt call runs on this pool of native threads, never on the JS thread, and settles a
-// Promise back on the JS thread through one thread-safe function. An own pool rather than libuv's
+// Promise back on the JS thread: finished jobs are queued and one uv_async wake settles a batch. An own pool rather than libuv's
 // (4 threads shared with fs and dns): a 1 s virDomainCreate must not stall file I/O, and 16 cheap
 // calls in flight should really run 16-wide against the daemon.
 #pragma once
@@ -14,8 +14,12 @@ namespace pool {
 void Init(Napi::Env env);
 /** Runs `work` on the pool; its Val resolves the Promise, a thrown Failure rejects it. */
 Napi::Promise Queue(Napi::Env env, std::function<Val()> work);
-/** Fire and forget (finalisers: freeing a handle can mean an RPC). */
+/** Fire and forget. */
 void Submit(std::function<void()> work);
+/** For finalisers, on the JS thread: queues release(ptr) for the pool (freeing a handle can mean
+ *  an RPC, and no libvirt call runs on the JS thread). GC finalises wrappers in bursts of
+ *  thousands; they share one pool task and one wake instead of one each. */
+void ReleaseLater(void (*release)(void*), void* ptr);
 Napi::Promise Rejected(Napi::Env env, const Failure& f);
 
 }  // namespace pool

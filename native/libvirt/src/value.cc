@@ -96,7 +96,20 @@ Napi::Value ToJs(Napi::Env env, Val& v) {
     case Val::T::Null: return env.Null();
     case Val::T::Bool: return Napi::Boolean::New(env, v.b);
     case Val::T::Num: return Napi::Number::New(env, v.n);
-    case Val::T::Str: return Napi::String::New(env, v.s);
+    case Val::T::Str: {
+      // XML and names are nearly always ASCII: V8 builds those without a UTF-8 decoding pass.
+      bool ascii = true;
+      for (unsigned char c : v.s) {
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (!ascii) return Napi::String::New(env, v.s);
+      napi_value out;
+      NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, v.s.data(), v.s.size(), &out), Napi::Value());
+      return Napi::Value(env, out);
+    }
     case Val::T::Buf: return Napi::Buffer<char>::Copy(env, v.s.data(), v.s.size());
     case Val::T::Arr: {
       Napi::Array a = Napi::Array::New(env, v.arr.size());

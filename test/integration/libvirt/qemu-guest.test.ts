@@ -206,6 +206,38 @@ describe('libvirt binding on qemu:///system with the tiny TCG guest', () => {
     expect(await c.domainCapabilities({ virttype: 'qemu' })).toContain('<domainCapabilities>');
   });
 
+  // Our event loop's timers drive libvirt's keepalive: a daemon that stops answering (frozen with
+  // SIGSTOP, its socket still open) must be declared dead by the keepalive timer alone. Only on a
+  // daemon this run started.
+  it('declares a frozen daemon dead through keepalive timers and the close callback', async () => {
+    if (daemon?.startedHere !== true) return;
+    const pidFile = path.join(process.env['TSTACK_LIBVIRT_STATE'] ?? '/run/tstack-libvirt', 'libvirtd.pid');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    expect(pid).toBeGreaterThan(1);
+    const c = await Connection.open(SYSTEM_URI, { keepAlive: { interval: 1, count: 2 } });
+    try {
+      let onClosed: (reason: number) => void = () => undefined;
+      const closed = new Promise<number>((resolve) => {
+        onClosed = resolve;
+      });
+      await c.onClose((reason) => onClosed(reason)); // registered before the daemon freezes
+      expect(await c.isAlive()).toBe(true);
+      process.kill(pid, 'SIGSTOP');
+      try {
+        // Bounded, so that the daemon is always thawed before the test's own timeout.
+        const reason = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
+        // VIR_CONNECT_CLOSE_REASON_KEEPALIVE = 2 (ERROR 0, EOF 1, CLIENT 3); -1: not closed in 30 s
+        expect(reason).toBe(2);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      expect(await c.isAlive()).toBe(false);
+    } finally {
+      await c.close();
+    }
+    expect(await (conn as Connection).isAlive()).toBe(true);
+  }, 60_000);
+
   // Last: it restarts the daemon. Only when this run started it (CI does): someone else's
   // libvirtd is never restarted.
   it('reconnects and resubscribes when libvirtd restarts', async () => {

@@ -3,6 +3,8 @@
  * Each test opens its own connection; test:///default keeps one shared state per process, so every
  * test uses its own uniquely named domains and cleans them up.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { Connection, DomainState, LibvirtError, domainBuilder, parseDomainXml, versionString, type DomainEvent } from '../../../bindings/libvirt/index.js';
 import { itWithService } from '../../support/services.js';
@@ -275,6 +277,32 @@ describe('libvirt binding on test:///default', () => {
     await expect(again.info()).rejects.toMatchObject({ code: 'ERR_LIBVIRT_CLOSED' });
     await expect(c2.events.subscribe('lifecycle')).rejects.toMatchObject({ code: 'ERR_LIBVIRT_CLOSED' });
     await (await conn.domainByName(name)).undefine();
+  });
+
+  it('releases handles dropped without free() through their finalisers, off the JS thread', async () => {
+    // Thousands of wrappers collected at once share one pool task (pool::ReleaseLater); the
+    // connection must keep working and close cleanly afterwards.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const c4 = await Connection.open(URI);
+    const name = uniqueName('td-gc');
+    const kept = await c4.defineDomain(spec(name));
+    const uuids = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const batch = await Promise.all(Array.from({ length: 100 }, () => c4.domainByName(name)));
+      for (const d of batch) uuids.add(d.uuid);
+    }
+    expect(uuids).toEqual(new Set([kept.uuid]));
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r)); // napi finalisers run from an immediate
+    }
+    expect((await c4.domainByName(name)).name).toBe(name);
+    expect(await kept.isPersistent()).toBe(true);
+    await kept.undefine();
+    await kept.free();
+    await c4.close();
+    expect(await conn.findDomain(name)).toBeNull();
   });
 
   it('supports await using', async () => {
