@@ -3,11 +3,10 @@
  * first use, never at import: without libvirt the rest of tstack-host keeps working and the first
  * libvirt call throws ERR_LIBVIRT_NATIVE_UNAVAILABLE naming the Debian package.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LibvirtError } from './errors.js';
+import { packageRoot } from '../../common/package-root.js';
 
 /** Fields the addon defines on handle objects, read on the worker thread at creation. */
 export interface NativeHandle {
@@ -180,16 +179,6 @@ export const DEBIAN_PACKAGE = 'libvirt-dev';
 
 let cached: NativeAddon | undefined;
 let failure: unknown;
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'native'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 /** The addon, loaded once; throws ERR_LIBVIRT_NATIVE_UNAVAILABLE when it cannot be. */
 export function loadNative(): NativeAddon {
