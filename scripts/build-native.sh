@@ -12,28 +12,21 @@ nodedir="$(node_headers_dir)"
 clean=0
 [ "${1:-}" = "--clean" ] && clean=1
 status=0
-for dir in native/*/; do
-  dir="${dir%/}"
-  [ -f "$dir/binding.gyp" ] || continue
+while read -r dir; do
   name="$(basename "$dir")"
-  missing="$(addon_missing "$dir")"
-  if [ -n "$missing" ]; then
-    echo "[build-native] skip $name: missing $missing (apt-get install $(addon_packages "$dir"))"
-    continue
-  fi
   echo "[build-native] building $name"
   gyp=(npx --no-install node-gyp --directory="$dir" --nodedir="$nodedir")
   if { [ "$clean" -eq 1 ] || [ ! -f "$dir/build/config.gypi" ] || [ "$dir/binding.gyp" -nt "$dir/build/config.gypi" ]; } &&
-     ! "${gyp[@]}" configure >"$dir/build.log" 2>&1; then
+     ! "${gyp[@]}" configure </dev/null >"$dir/build.log" 2>&1; then
     echo "[build-native] FAILED to configure $name; last lines of $dir/build.log:"
     tail -30 "$dir/build.log"
     status=1
     continue
   fi
-  if ! "${gyp[@]}" build --jobs=2 >>"$dir/build.log" 2>&1; then
+  if ! "${gyp[@]}" build --jobs=2 </dev/null >>"$dir/build.log" 2>&1; then
     echo "[build-native] FAILED $name; last lines of $dir/build.log:"
     tail -30 "$dir/build.log"
     status=1
   fi
-done
+done < <(buildable_addons build-native)
 exit "$status"

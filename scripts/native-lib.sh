@@ -30,3 +30,19 @@ addon_missing() {
 addon_packages() {
   sed -n 's/^# debian: //p' "$1/requires" 2>/dev/null | tr '\n' ' '
 }
+
+# Prints each native/<name> directory that can build, one per line; says on stderr which are
+# skipped and why ($1 is the caller's log tag).
+buildable_addons() {
+  local tag="$1" dir missing
+  for dir in native/*/; do
+    dir="${dir%/}"
+    [ -f "$dir/binding.gyp" ] || continue
+    missing="$(addon_missing "$dir")"
+    if [ -n "$missing" ]; then
+      echo "[$tag] skip $(basename "$dir"): missing $missing (apt-get install $(addon_packages "$dir"))" >&2
+      continue
+    fi
+    printf '%s\n' "$dir"
+  done
+}

@@ -3,7 +3,7 @@ import { Domain } from './domain.js';
 import { domainXml, type DomainSpec } from './domain-xml/index.js';
 import { LibvirtError, call } from './errors.js';
 import { DomainEvents } from './events.js';
-import { loadNative, type NativeConnection } from './native.js';
+import { loadNative, type NativeConnection, type NativeNodeInfo } from './native.js';
 import { Secret } from './secret.js';
 import { statsFlags, toStatsRecord, type DomainStatsRecord, type StatsGroup } from './stats.js';
 import { StoragePool, StorageVolume } from './storage.js';
@@ -16,16 +16,8 @@ export interface OpenOptions {
   keepAlive?: { interval: number; count: number };
 }
 
-export interface NodeInfo {
-  model: string;
-  memoryKiB: number;
-  cpus: number;
-  mhz: number;
-  nodes: number;
-  sockets: number;
-  cores: number;
-  threads: number;
-}
+/** virNodeInfo, as the addon reads it. */
+export type NodeInfo = NativeNodeInfo;
 
 export interface ListDomainsFilter {
   active?: boolean;
