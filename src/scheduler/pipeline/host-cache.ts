@@ -31,6 +31,7 @@ import type { PlacementEngine } from '../../placement/engine.js';
 import type { ChangeEntry } from '../../placement/ops.js';
 import type { Resources } from '../../placement/types.js';
 import { HostTable } from '../hosts/host-table.js';
+import { intern } from '../intern.js';
 
 export const HOST_DIMENSIONS: readonly string[] = ['VCPU', 'MEMORY_MB', 'DISK_GB', 'PCPU'];
 export const DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED';
@@ -450,13 +451,4 @@ export class HostCache {
     t.claim(host, up);
     t.setCapacity(host, capacity);
   }
-}
-
-function intern(map: Map<string, number>, key: string): number {
-  let id = map.get(key);
-  if (id === undefined) {
-    id = map.size;
-    map.set(key, id);
-  }
-  return id;
 }

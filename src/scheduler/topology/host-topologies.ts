@@ -28,6 +28,7 @@ import { applyFit, dedicatedCores, dedicatedCount, fitGuestToHost, releaseFit } 
 import { SMALL_PAGE_KB, type GuestNumaTopology, type HostNumaCell, type HostNumaTopology, type NumaFit } from '../numa/types.js';
 import { SchedulerTopologyError } from './errors.js';
 import type { PciClaim, PciPool, PciRequest } from './types.js';
+import { intern } from '../intern.js';
 
 /** Fields per host cell in `cells`. */
 const F = 19;
@@ -490,13 +491,4 @@ export class HostTopologies {
   private checkHost(host: number): void {
     if (!Number.isInteger(host) || host < 0) throw new SchedulerTopologyError(`host id ${host} is not a dense id`);
   }
-}
-
-function intern(map: Map<string, number>, key: string): number {
-  let id = map.get(key);
-  if (id === undefined) {
-    id = map.size;
-    map.set(key, id);
-  }
-  return id;
 }
