@@ -8,3 +8,4 @@ export * from './weighers/index.js';
 export * from './filters/index.js';
 export * from './pipeline/index.js';
 export * from './topology/index.js';
+export * from './consolidation/index.js';

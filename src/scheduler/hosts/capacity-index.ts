@@ -44,7 +44,17 @@
  *     scan stops at the first host that has f_d ≥ floor ≥ S and an id above the k-th best's, since
  *     neither it nor any later one can enter. A host whose score is below its f_d is found by the
  *     walk of the dimension that gives its score.
- * - Spread (greatest s): s(h) ≤ f_{d0}(h) ≤ (b+1)/K − need_{d0}/capMax_all + ε for any one d0 ∈ R.
+ * - Spread (greatest s), by the request's own buckets: for each set R of requested dimensions met
+ *   (at most MAX_SPREAD_SETS of them, each made on first use and kept current like the others), the
+ *   hosts are also bucketed by m_R(h) = min_{d∈R} free_d/capacity_d (hosts with capacity 0 in some
+ *   d ∈ R in bucket K, never walked). Since f_d ≤ free_d/capacity_d − need_d/capacity_d up to
+ *   rounding, s(h) ≤ m_R(h) − min_{d∈R} need_d/capMax_all_d, so a host of bucket b scores at most
+ *   (b+1)/K − min_d need_d/capMax_d + ε: the buckets are walked downward, each host scored, until
+ *   that bound drops below the k-th best score (strictly, so equal scores at lower ids are met).
+ *   Unlike one dimension's buckets, this bound follows every requested dimension at once: a host is
+ *   reached only when all of them are nearly as free as the best's, so the band scored is the few
+ *   buckets of the spread of need/capacity across dimensions.
+ * - Spread, fallback (more sets than MAX_SPREAD_SETS): s(h) ≤ f_{d0}(h) ≤ (b+1)/K − need_{d0}/capMax_all + ε for any one d0 ∈ R.
  *   One bucket per requested dimension is scored first to get an S, then d0 is the dimension with
  *   the fewest hosts in buckets whose bound is ≥ S, and its buckets are walked downward until the
  *   bound drops below S (strictly, so equal scores at lower ids are still met). A bucket is also
@@ -61,6 +71,24 @@ import { TopK } from './top-k.js';
 
 /** Slack for the rounding of r = free/capacity and of the score against the bucket bounds. */
 const EPS = 1e-9;
+
+/** Sets of requested dimensions (spread) that get buckets of their own; more fall back to one dimension's buckets. */
+const MAX_SPREAD_SETS = 4;
+
+/** Hosts bucketed by m_R = min over a set R of dimensions of free/capacity (worstFit's walk). */
+interface SpreadBuckets {
+  /** Bit d set for d ∈ R. */
+  readonly mask: number;
+  readonly dims: Int32Array;
+  /** Bucket of each host (−1: not placed); K: capacity 0 in some d ∈ R. */
+  readonly bucketOf: Int32Array;
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  readonly heads: Int32Array;
+  readonly counts: Int32Array;
+  /** ratioMax[b·|R| + i]: upper bound of free/capacity of the i-th dimension of R over bucket b (−∞ when empty); exact after a scan. */
+  readonly ratioMax: Float64Array;
+}
 
 /** The id-order scan reads at most this many ids per member of the bucket (sequential reads) before giving up. */
 const WALK_BUDGET = 16;
@@ -145,6 +173,8 @@ export class CapacityIndex implements HostFinder, HostTableListener {
   private readonly capMinAll: Float64Array;
   /** The k best hosts of the running bestFit/worstFit; its bound is the score to beat. */
   private readonly top = new TopK();
+  /** worstFit's buckets per set of requested dimensions (made on first use, rebuilt with the index). */
+  private spread: SpreadBuckets[] = [];
 
   /** Builds the index over the table's current hosts and keeps it current from then on. */
   constructor(
@@ -203,7 +233,8 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       this.bCapMax.byteLength +
       this.bFreeMin.byteLength +
       this.capMaxAll.byteLength +
-      this.capMinAll.byteLength
+      this.capMinAll.byteLength +
+      this.spread.reduce((n, sb) => n + sb.bucketOf.byteLength + sb.next.byteLength + sb.prev.byteLength + sb.heads.byteLength + sb.counts.byteLength + sb.dims.byteLength, 0)
     );
   }
 
@@ -292,7 +323,83 @@ export class CapacityIndex implements HostFinder, HostTableListener {
     this.bFreeMin = new Float64Array(slots).fill(Infinity);
     this.capMaxAll.fill(-Infinity);
     this.capMinAll.fill(Infinity);
+    const masks = this.spread.map((sb) => sb.mask);
+    this.spread = [];
     for (let h = 0; h < n; h++) this.placeInBuckets(h, true);
+    for (const m of masks) this.addSpreadSet(m);
+  }
+
+  /** Makes worstFit's buckets for the set of dimensions `mask` over the current hosts. */
+  private addSpreadSet(mask: number): SpreadBuckets {
+    const dims: number[] = [];
+    for (let d = 0; d < this.D; d++) if ((mask & (1 << d)) !== 0) dims.push(d);
+    const sb: SpreadBuckets = {
+      mask,
+      dims: Int32Array.from(dims),
+      bucketOf: new Int32Array(this.size).fill(-1),
+      next: new Int32Array(this.size),
+      prev: new Int32Array(this.size),
+      heads: new Int32Array(this.K + 1).fill(-1),
+      counts: new Int32Array(this.K + 1),
+      ratioMax: new Float64Array((this.K + 1) * dims.length).fill(-Infinity),
+    };
+    this.spread.push(sb);
+    const n = this.table.count;
+    // Linked in decreasing id so that each list reads in increasing id (cache-friendlier).
+    for (let h = n - 1; h >= 0; h--) this.placeInSpread(sb, h);
+    return sb;
+  }
+
+  /** The host's bucket of m_R = min_{d∈R} free_d/capacity_d (free from the tree's leaf), K when some capacity_d ≤ 0. */
+  private spreadBucketFor(sb: SpreadBuckets, host: number): number {
+    const K = this.K;
+    const D = this.D;
+    const leaf = (this.size + host) * D;
+    let m = Infinity;
+    for (let i = 0; i < sb.dims.length; i++) {
+      const d = sb.dims[i] as number;
+      const c = this.table.capacity[host * D + d] as number;
+      if (!(c > 0)) return K;
+      const r = (this.tree[leaf + d] as number) / c;
+      if (r < m) m = r;
+    }
+    if (!(m > 0)) return 0;
+    const b = Math.floor(m * K);
+    return b >= K ? K - 1 : b;
+  }
+
+  private placeInSpread(sb: SpreadBuckets, host: number): void {
+    const b = this.spreadBucketFor(sb, host);
+    const old = sb.bucketOf[host] as number;
+    const R = sb.dims.length;
+    if (old !== b) {
+      if (old >= 0) {
+        const p = sb.prev[host] as number;
+        const nx = sb.next[host] as number;
+        if (p >= 0) sb.next[p] = nx;
+        else sb.heads[old] = nx;
+        if (nx >= 0) sb.prev[nx] = p;
+        const left = (sb.counts[old] as number) - 1;
+        sb.counts[old] = left;
+        if (left === 0) sb.ratioMax.fill(-Infinity, old * R, old * R + R);
+      }
+      const head = sb.heads[b] as number;
+      sb.next[host] = head;
+      sb.prev[host] = -1;
+      if (head >= 0) sb.prev[head] = host;
+      sb.heads[b] = host;
+      sb.counts[b] = (sb.counts[b] as number) + 1;
+      sb.bucketOf[host] = b;
+    }
+    // Widened on every change (a free value may have risen within the bucket): the bound must hold.
+    const D = this.D;
+    const leaf = (this.size + host) * D;
+    for (let i = 0; i < R; i++) {
+      const d = sb.dims[i] as number;
+      const c = this.table.capacity[host * D + d] as number;
+      const r = c > 0 ? (this.tree[leaf + d] as number) / c : Infinity;
+      if (r > (sb.ratioMax[b * R + i] as number)) sb.ratioMax[b * R + i] = r;
+    }
   }
 
   /** The bucket of host `host` in dimension `d`, from the tree's leaf (its free values). */
@@ -323,6 +430,8 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       }
       this.widen(d * (this.K + 1) + b, host, d);
     }
+    const spread = this.spread;
+    for (let i = 0; i < spread.length; i++) this.placeInSpread(spread[i] as SpreadBuckets, host);
   }
 
   private link(host: number, d: number, b: number): void {
@@ -808,6 +917,15 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       this.walk(need, filter);
       return;
     }
+    let mask = 0;
+    for (let i = 0; i < this.reqCount; i++) mask |= 1 << (this.reqDims[i] as number);
+    let sb: SpreadBuckets | undefined;
+    for (let i = 0; i < this.spread.length && sb === undefined; i++) if ((this.spread[i] as SpreadBuckets).mask === mask) sb = this.spread[i];
+    if (sb === undefined && this.spread.length < MAX_SPREAD_SETS) sb = this.addSpreadSet(mask);
+    if (sb !== undefined) {
+      this.walkSpread(sb, filter);
+      return;
+    }
     const K = this.K;
     const slots = K + 1;
     const top = this.top;
@@ -853,6 +971,74 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       }
       if (ub + EPS < top.bound) continue;
       this.scanSlot(slot, d0, filter, true);
+    }
+  }
+
+  /** worstFit over the request's own buckets (see the module comment), from the top bucket down. */
+  private walkSpread(sb: SpreadBuckets, filter: HostFilter): void {
+    const D = this.D;
+    const K = this.K;
+    const size = this.size;
+    const tree = this.tree;
+    const cap = this.table.capacity;
+    const used = this.table.used;
+    const reqDims = this.reqDims;
+    const reqNeed = this.reqNeed;
+    const reqCount = this.reqCount;
+    const top = this.top;
+    let shift = Infinity;
+    for (let i = 0; i < reqCount; i++) {
+      const capMax = this.capMaxAll[reqDims[i] as number] as number;
+      // No host has capacity in a requested dimension: nothing fits.
+      if (!(capMax > 0)) return;
+      const x = (reqNeed[i] as number) / capMax;
+      if (x < shift) shift = x;
+    }
+    shift -= EPS;
+    const heads = sb.heads;
+    const next = sb.next;
+    const R = sb.dims.length;
+    const ratioMax = sb.ratioMax;
+    // sb.dims and reqDims list the same dimensions in the same (increasing) order.
+    for (let b = K - 1; b >= 0; b--) {
+      if ((b + 1) / K - shift < top.bound) return;
+      if ((heads[b] as number) < 0) continue;
+      // s(h) ≤ f_d(h) ≤ free_d/capacity_d − need_d/capMax_d (+ rounding) for every d ∈ R: the
+      // bucket's ratio bounds, tight in the dimension that binds its hosts, skip it unread.
+      let ub = Infinity;
+      for (let i = 0; i < R; i++) {
+        const x = (ratioMax[b * R + i] as number) - (reqNeed[i] as number) / (this.capMaxAll[reqDims[i] as number] as number);
+        if (x < ub) ub = x;
+      }
+      if (ub + EPS < top.bound) continue;
+      for (let i = 0; i < R; i++) ratioMax[b * R + i] = -Infinity;
+      for (let h = heads[b] as number; h >= 0; h = next[h] as number) {
+        const leaf = (size + h) * D;
+        const base0 = h * D;
+        for (let i = 0; i < R; i++) {
+          const e = reqDims[i] as number;
+          const r = (tree[leaf + e] as number) / (cap[base0 + e] as number);
+          if (r > (ratioMax[b * R + i] as number)) ratioMax[b * R + i] = r;
+        }
+        let fits = true;
+        for (let i = 0; i < reqCount; i++) {
+          if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) {
+            fits = false;
+            break;
+          }
+        }
+        if (!fits) continue;
+        // placementScore's very operations over the requested dimensions (all have capacity > 0 here).
+        const base = h * D;
+        let score = Infinity;
+        for (let i = 0; i < reqCount; i++) {
+          const e = reqDims[i] as number;
+          const ce = cap[base + e] as number;
+          const left = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
+          if (left < score) score = left;
+        }
+        if (top.wouldEnter(h, score) && passesFilter(this.table, h, filter)) top.offer(h, score);
+      }
     }
   }
 

@@ -50,7 +50,7 @@ import type { ChangeEntry } from '../../placement/ops.js';
 import type { Resources } from '../../placement/types.js';
 import { CapacityIndex, type CapacityIndexOptions } from '../hosts/capacity-index.js';
 import type { HostFilter, HostFinder } from '../hosts/filter.js';
-import { placementScore } from '../hosts/filter.js';
+import { passesFilter, placementScore } from '../hosts/filter.js';
 import type { HostTable } from '../hosts/host-table.js';
 import { ReferenceScan } from '../hosts/reference-scan.js';
 import type { AggregateMetadata } from '../filters/aggregate-metadata.js';
@@ -76,6 +76,10 @@ import type { PciClaim, PciRequest } from '../topology/types.js';
 import { HostStats } from '../weighers/host-stats.js';
 import { novaWeighers, pickFromBest, weighCandidates, WeighScratch } from '../weighers/weigh.js';
 import type { Weigher, WeighRequest } from '../weighers/weigher.js';
+import { ConsolidationUnsupportedError, MoveRefusedError, MoveStateError } from '../consolidation/errors.js';
+import type { Move, StartMoveOptions } from '../consolidation/move.js';
+import { planConsolidation, type ConsolidationOptions, type ConsolidationPlan } from '../consolidation/planner.js';
+import { DrainingState, SchedulerWorld, type SchedulerInternals } from '../consolidation/scheduler-world.js';
 import { NoValidHostError, SchedulerRequestError } from './errors.js';
 import { HOST_DIMENSIONS, HostCache, SHARES_TRAIT } from './host-cache.js';
 import { buildQuery, type PrefilterOptions } from './prefilters.js';
@@ -186,6 +190,12 @@ interface Placed {
   readonly host: number;
   readonly group: ServerGroupRequest | undefined;
   readonly topology: TopologyClaim | undefined;
+  /** The request it was placed by (what a move must honour again). */
+  readonly prepared: Prepared;
+  /** While the instance is being moved: the migration consumer that holds its source. */
+  readonly migration?: string;
+  /** On a migration consumer: the instance whose source it holds. */
+  readonly migrationOf?: string;
 }
 
 /** One request, resolved once for all its instances. */
@@ -314,6 +324,211 @@ export class Scheduler {
     this.engine.deleteAllocations(consumerUuid);
   }
 
+  // ---------------------------------------------------------------------------- consolidation
+
+  /**
+   * Proposes live migrations that empty the least-loaded hosts (consolidation/planner.ts), each
+   * re-placed through this scheduler's hard constraints as a new placement of the instance would be
+   * (forced host and avoidHosts aside, which a move resets as Nova does). Changes nothing. Only for
+   * worlds the host table answers alone (ConsolidationUnsupportedError otherwise).
+   */
+  planConsolidation(options: ConsolidationOptions = {}): ConsolidationPlan<string> {
+    this.requireFlat();
+    return planConsolidation(new SchedulerWorld(this.internals()), options);
+  }
+
+  /**
+   * Starts moving a placed instance to another host with Placement's migration semantics (move.ts):
+   * the destination is checked against every hard constraint of the instance now (MoveRefusedError,
+   * with the reason, when it fails one), its NUMA cells and devices are claimed, and one
+   * multi-consumer write gives the instance the destination while a migration consumer holds the
+   * source. Nothing changes when it throws.
+   */
+  startMove(consumerUuid: string, toHostUuid: string, options: StartMoveOptions = {}): Move {
+    this.requireFlat();
+    const r = this.placed.get(consumerUuid);
+    if (r === undefined) throw new MoveStateError(`consumer ${consumerUuid} was not placed by this scheduler or holds no allocations`);
+    if (r.migrationOf !== undefined) throw new MoveStateError(`${consumerUuid} is the migration consumer of ${r.migrationOf}, not an instance`);
+    if (r.migration !== undefined) throw new MoveStateError(`${consumerUuid} is already being moved (migration ${r.migration})`);
+    const to = this.cache.hostId(toHostUuid);
+    if (to < 0) throw new MoveRefusedError(`${toHostUuid} is not a host`);
+    const from = r.host;
+    if (to === from) throw new MoveRefusedError(`${consumerUuid} is already on ${toHostUuid}`);
+    const t = this.cache.table;
+    const draining = new DrainingState(this.hostState, t.count);
+    for (const u of options.draining ?? []) {
+      const h = this.cache.hostId(u);
+      if (h === to) throw new MoveRefusedError(`${consumerUuid} cannot move to ${toHostUuid}: the host is being drained`);
+      if (h >= 0) draining.set(h, true);
+    }
+    const filter = this.replacementFilter(consumerUuid, draining.state);
+    if (filter === undefined) throw new ConsolidationUnsupportedError(`the request of ${consumerUuid} needs the placement path: moves are for what the host table answers`);
+    if (!t.fits(to, r.prepared.need) || !passesFilter(t, to, { ...filter, excludedHosts: [from] })) {
+      throw new MoveRefusedError(`${consumerUuid} cannot move to ${toHostUuid}: ${this.explainReplacement(consumerUuid, Int32Array.of(to), draining.state)}`);
+    }
+    const held = this.engine.getConsumerAllocations(consumerUuid);
+    if (held === undefined) throw new MoveStateError(`consumer ${consumerUuid} holds no allocations`);
+    const migrationUuid = options.migrationUuid ?? randomUUID();
+    if (this.engine.getConsumerAllocations(migrationUuid) !== undefined || this.placed.has(migrationUuid)) {
+      throw new MoveStateError(`migration consumer ${migrationUuid} already holds allocations`);
+    }
+    const source: Record<string, Resources> = {};
+    for (const [rp, a] of Object.entries(held.allocations)) source[rp] = { ...a.resources };
+    const destination: Record<string, Resources> = { [toHostUuid]: { ...r.prepared.request.resources } };
+    const topology = this.topologies.claim(to, r.prepared.plan);
+    if (topology === undefined) throw new MoveRefusedError(`${consumerUuid} cannot move to ${toHostUuid}: its NUMA cells or devices no longer fit there`);
+    // Registered before the write, whose echo in the change log must find them.
+    this.placed.set(migrationUuid, { host: from, group: r.group, topology: r.topology, prepared: r.prepared, migrationOf: consumerUuid });
+    this.placed.set(consumerUuid, { host: to, group: r.group, topology, prepared: r.prepared, migration: migrationUuid });
+    try {
+      this.engine.setAllocationsMany([
+        { consumerUuid: migrationUuid, allocations: source, projectId: held.projectId, userId: held.userId, consumerGeneration: null, consumerType: 'MIGRATION' },
+        { consumerUuid, allocations: destination, projectId: held.projectId, userId: held.userId, consumerGeneration: held.consumerGeneration, consumerType: held.consumerType },
+      ]);
+    } catch (e) {
+      this.placed.set(consumerUuid, r);
+      this.placed.delete(migrationUuid);
+      this.topologies.release(topology);
+      throw new MoveRefusedError(`placement refused moving ${consumerUuid} to ${toHostUuid} (${isTstackError(e) ? e.code : 'error'}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    this.stats.setInstances(to, (this.stats.instances[to] ?? 0) + 1);
+    if (r.group !== undefined) this.stats.addGroupMember(r.group.id, to, 1);
+    return { consumerUuid, migrationUuid, from, to, fromUuid: this.cache.hostUuid(from), toUuid: toHostUuid, source, destination };
+  }
+
+  /** The move is done: the migration consumer's allocations are deleted, the source's cells, devices and counts given back. */
+  completeMove(move: Move): void {
+    const r = this.placed.get(move.consumerUuid);
+    if (r === undefined || r.migration !== move.migrationUuid) throw new MoveStateError(`no move of ${move.consumerUuid} by migration ${move.migrationUuid} is in progress`);
+    // The change log's echo of the delete gives back the source (forget of the migration consumer).
+    if (this.engine.getConsumerAllocations(move.migrationUuid) !== undefined) this.engine.deleteAllocations(move.migrationUuid);
+    else this.forget(move.migrationUuid);
+    this.placed.set(move.consumerUuid, { host: r.host, group: r.group, topology: r.topology, prepared: r.prepared });
+  }
+
+  /**
+   * The move is called off: one multi-consumer write gives the source's allocations back to the
+   * instance and empties the migration consumer; the destination's cells, devices and counts are
+   * given back. MoveStateError when the move is not in progress or its source is no longer held.
+   */
+  abortMove(move: Move): void {
+    const r = this.placed.get(move.consumerUuid);
+    if (r === undefined || r.migration !== move.migrationUuid) throw new MoveStateError(`no move of ${move.consumerUuid} by migration ${move.migrationUuid} is in progress`);
+    const m = this.placed.get(move.migrationUuid);
+    const heldM = this.engine.getConsumerAllocations(move.migrationUuid);
+    const held = this.engine.getConsumerAllocations(move.consumerUuid);
+    if (m === undefined || heldM === undefined || held === undefined) {
+      throw new MoveStateError(`the source of ${move.consumerUuid} is no longer held by migration ${move.migrationUuid}: the move cannot be undone`);
+    }
+    const source: Record<string, Resources> = {};
+    for (const [rp, a] of Object.entries(heldM.allocations)) source[rp] = { ...a.resources };
+    // Re-keyed before the write: its echo then finds no migration consumer to forget.
+    this.placed.set(move.consumerUuid, { host: m.host, group: r.group, topology: m.topology, prepared: r.prepared });
+    this.placed.delete(move.migrationUuid);
+    try {
+      this.engine.setAllocationsMany([
+        { consumerUuid: move.consumerUuid, allocations: source, projectId: held.projectId, userId: held.userId, consumerGeneration: held.consumerGeneration, consumerType: held.consumerType },
+        { consumerUuid: move.migrationUuid, allocations: {}, projectId: heldM.projectId, userId: heldM.userId, consumerGeneration: heldM.consumerGeneration },
+      ]);
+    } catch (e) {
+      this.placed.set(move.consumerUuid, r);
+      this.placed.set(move.migrationUuid, m);
+      throw new MoveRefusedError(`placement refused restoring ${move.consumerUuid} to its source (${isTstackError(e) ? e.code : 'error'})`, { cause: e });
+    }
+    if (r.topology !== undefined) this.topologies.release(r.topology);
+    this.stats.setInstances(r.host, Math.max(0, (this.stats.instances[r.host] ?? 0) - 1));
+    if (r.group !== undefined) this.stats.addGroupMember(r.group.id, r.host, -1);
+  }
+
+  private requireFlat(): void {
+    if (!this.cache.flat) {
+      throw new ConsolidationUnsupportedError('consolidation needs every provider tree to be one provider and no sharing provider (the host table must answer alone)');
+    }
+  }
+
+  private internals(): SchedulerInternals {
+    return {
+      table: this.cache.table,
+      finder: this.finder,
+      hostState: this.hostState,
+      stats: this.stats,
+      topologies: this.topologies,
+      engine: this.engine,
+      hostUuid: (h) => this.cache.hostUuid(h),
+      record: (c) => {
+        const r = this.placed.get(c);
+        if (r === undefined) return undefined;
+        return {
+          host: r.host,
+          need: r.prepared.need,
+          plan: r.prepared.plan,
+          topology: r.topology,
+          group: r.group,
+          inMove: r.migration !== undefined || r.migrationOf !== undefined,
+        };
+      },
+      replacementFilter: (c, state) => this.replacementFilter(c, state),
+      explainReplacement: (c, hosts, state) => this.explainReplacement(c, hosts, state),
+    };
+  }
+
+  /**
+   * The hard constraints of re-placing a placed consumer off its host, as the indexed path's filter
+   * under `hostState`. A move resets the forced host and the hosts to avoid (Nova's
+   * reset_forced_destinations); everything else is the original request's.
+   */
+  private replacementFilter(consumerUuid: string, hostState: HostState): HostFilter | undefined {
+    const r = this.placed.get(consumerUuid);
+    if (r === undefined) return undefined;
+    let p = r.prepared;
+    if (p.request.forceHost !== undefined || p.avoid.size > 0) {
+      const request = { ...p.request, forceHost: undefined, avoidHosts: undefined };
+      p = { ...p, request, query: this.queryOf(request), avoid: NO_HOSTS };
+    }
+    const g = r.group;
+    // Its own membership on the source must not pin an affinity group it is alone in; the
+    // filter's plan is bound with it left out (other members on the source still pin the group).
+    const own = g !== undefined && g.policy === 'affinity' && this.stats.groupMembersOn(g.id, r.host) > 0;
+    if (own) this.stats.addGroupMember(g.id, r.host, -1);
+    try {
+      return this.fastFilter(p, hostState);
+    } finally {
+      if (own) this.stats.addGroupMember(g.id, r.host, 1);
+    }
+  }
+
+  /** Why none of `hosts` accepts the placed consumer: capacity, then placement's rules, then per filter stage. */
+  private explainReplacement(consumerUuid: string, hosts: Int32Array, hostState: HostState): string {
+    const r = this.placed.get(consumerUuid);
+    if (r === undefined) return `consumer ${consumerUuid} is not placed by this scheduler`;
+    const t = this.cache.table;
+    const need = r.prepared.need;
+    const parts: string[] = [];
+    const short = new Array<number>(t.dims).fill(0);
+    const fitting: number[] = [];
+    for (const h of hosts) {
+      if (h === r.host) continue;
+      let fits = true;
+      for (let d = 0; d < t.dims; d++) {
+        if ((need[d] as number) > 0 && t.free(h, d) < (need[d] as number)) {
+          short[d] = (short[d] as number) + 1;
+          fits = false;
+        }
+      }
+      if (fits) fitting.push(h);
+    }
+    short.forEach((k, d) => {
+      if (k > 0) parts.push(`${k} with less than ${need[d]} ${t.dimensions[d]} free`);
+    });
+    const filter = this.replacementFilter(consumerUuid, hostState);
+    const rest: number[] = [];
+    for (const h of fitting) if (filter === undefined || passesFilter(t, h, { ...filter, accept: undefined })) rest.push(h);
+    if (rest.length < fitting.length) parts.push(`${fitting.length - rest.length} refused by placement's rules (disabled, traits, aggregates)`);
+    const result = runFilters(this.filters, Int32Array.from(rest), this.filterContext(r.prepared.filterRequest, hostState));
+    parts.push(explainNoValidHost(result));
+    return parts.join('; ');
+  }
+
   schedule(request: ScheduleRequest): ScheduleResult {
     const consumers = this.checkRequest(request);
     const p = this.prepare(request);
@@ -398,7 +613,7 @@ export class Scheduler {
    * The indexed path's filter: placement's rules for a flat world on the table's columns, then every
    * filter stage's per-host form. Undefined when the table cannot answer the request alone.
    */
-  private fastFilter(p: Prepared): HostFilter | undefined {
+  private fastFilter(p: Prepared, hostState: HostState = this.hostState): HostFilter | undefined {
     if (this.candidatesFrom === 'placement' || !this.cache.flat) return undefined;
     const q = p.query;
     const group = q.groups[0];
@@ -418,7 +633,7 @@ export class Scheduler {
     const inTree = group.inTree === undefined ? -1 : this.cache.hostId(group.inTree);
     if (group.inTree !== undefined && inTree < 0) return undefined;
     const stages: ((host: number) => boolean)[] = [];
-    const ctx = this.filterContext(p.filterRequest);
+    const ctx = this.filterContext(p.filterRequest, hostState);
     for (const s of this.filters) {
       if (s.bind === undefined) return undefined;
       const f = s.bind(ctx);
@@ -459,10 +674,10 @@ export class Scheduler {
     };
   }
 
-  private filterContext(request: FilterRequest): FilterContext {
+  private filterContext(request: FilterRequest, hostState: HostState = this.hostState): FilterContext {
     return {
       table: this.cache.table,
-      hostState: this.hostState,
+      hostState,
       stats: this.stats,
       topologies: this.topologies,
       ...(this.aggregates === undefined ? {} : { aggregates: this.aggregates }),
@@ -621,7 +836,7 @@ export class Scheduler {
     }
     const request = p.request;
     // Registered before the write so that the change log's echo of it finds the claim.
-    this.placed.set(consumerUuid, { host, group: request.serverGroup, topology });
+    this.placed.set(consumerUuid, { host, group: request.serverGroup, topology, prepared: p });
     try {
       this.engine.setAllocations({
         consumerUuid,

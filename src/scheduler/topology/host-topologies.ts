@@ -266,6 +266,30 @@ export class HostTopologies {
     if (claim.pci.length > 0) this.writePools(host);
   }
 
+  /**
+   * Takes again exactly what a released claim held (the same pinning, pages and devices): undoes a
+   * release(), e.g. a consolidation plan's simulated move. Throws SchedulerTopologyError when any of
+   * it was taken meanwhile.
+   */
+  restore(claim: TopologyClaim): void {
+    const host = claim.host;
+    const topo = this.topo[host];
+    const used = this.poolUsed[host];
+    const pools = this.poolList[host];
+    for (const c of claim.pci) {
+      if (used === undefined || pools === undefined || (used[c.pool] as number) + c.count > (pools[c.pool]?.count ?? 0)) {
+        throw new SchedulerTopologyError(`host ${host}: devices of pool ${c.pool} were taken meanwhile`);
+      }
+    }
+    if (claim.fit !== undefined && claim.guest !== undefined) {
+      if (topo === undefined) throw new SchedulerTopologyError(`host ${host} has no NUMA topology to restore into`);
+      this.topo[host] = applyFit(topo, claim.guest, claim.fit);
+    }
+    for (const c of claim.pci) (used as Int32Array)[c.pool] = ((used as Int32Array)[c.pool] as number) + c.count;
+    if (claim.fit?.ok === true) this.writeCells(host, claim.fit.cells);
+    if (claim.pci.length > 0) this.writePools(host);
+  }
+
   // ------------------------------------------------------------------------------ the search
 
   /**
