@@ -599,7 +599,7 @@ function atOnePercent(w: Workload, policy: PolicyId, steps: number): { run: Stea
 const AVX2 = 'HW_CPU_X86_AVX2';
 const AGGS = ['a0000000-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000000', 'a3000000-0000-4000-8000-000000000000'];
 
-function schedulerConsolidation(n: number): ScenarioResult {
+async function schedulerConsolidation(n: number): Promise<ScenarioResult> {
   const engine = new PlacementEngine({ now: () => 0 });
   for (let h = 0; h < n; h++) {
     const uuid = `${(h + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
@@ -635,7 +635,7 @@ function schedulerConsolidation(n: number): ScenarioResult {
   for (let r = 0; r < reps; r++) plan = scheduler.planConsolidation(options);
   const planMs = (performance.now() - p0) / reps;
   const e0 = performance.now();
-  const report = executeConsolidation(scheduler, plan);
+  const report = await executeConsolidation(scheduler, plan);
   const executeMs = performance.now() - e0;
   scheduler.close();
   return {
@@ -784,7 +784,7 @@ async function runSchedulerPacking(log: (line: string) => void): Promise<SuiteOu
     }
   }
   for (const n of [1000, 10_000]) {
-    const s = schedulerConsolidation(n);
+    const s = await schedulerConsolidation(n);
     scenarios.push(s);
     const d = s.derived;
     log(

@@ -3,8 +3,9 @@
  * 1. every move of the host is started (Scheduler.startMove: re-checked against the instance's hard
  *    constraints now, destination claimed, source held by a migration consumer); if one cannot
  *    start, the started ones are aborted and the host is left as it was;
- * 2. `migrate` does each live migration (default: nothing to do, it succeeds); if one fails (false or
- *    a throw), every move of the host is aborted — the sources are still held, so the instances get
+ * 2. `migrate` does each live migration, one at a time (Nova's default of one live migration per
+ *    host at once; default: nothing to do, it succeeds); if one fails (false, a throw or a rejected
+ *    promise), every move of the host is aborted — the sources are still held, so the instances get
  *    their source allocations back — and `revert` is told of the ones that had migrated;
  * 3. otherwise every move is completed (the sources released) and the host is empty.
  * Hosts of the plan are passed as `draining` to every start, so no move lands on one and the
@@ -17,9 +18,9 @@ import type { ConsolidationPlan } from './planner.js';
 
 export interface ExecuteOptions {
   /** The live migration of one move, between its start and its completion; false or a throw fails it. */
-  readonly migrate?: (move: Move) => boolean | void;
+  readonly migrate?: (move: Move) => boolean | void | Promise<boolean | void>;
   /** Told of a move that had migrated but is aborted because another move of its host failed. */
-  readonly revert?: (move: Move) => void;
+  readonly revert?: (move: Move) => void | Promise<void>;
 }
 
 export interface HostOutcome {
@@ -44,7 +45,7 @@ function why(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function executeConsolidation(scheduler: Scheduler, plan: ConsolidationPlan<string>, options: ExecuteOptions = {}): ExecutionReport {
+export async function executeConsolidation(scheduler: Scheduler, plan: ConsolidationPlan<string>, options: ExecuteOptions = {}): Promise<ExecutionReport> {
   const draining = plan.drained.map((h) => scheduler.hostUuid(h));
   const hosts: HostOutcome[] = [];
   let completed = 0;
@@ -68,7 +69,7 @@ export function executeConsolidation(scheduler: Scheduler, plan: ConsolidationPl
       for (const m of started) {
         let ok: boolean;
         try {
-          ok = options.migrate?.(m) !== false;
+          ok = (await options.migrate?.(m)) !== false;
         } catch (e) {
           ok = false;
           reason = `migration of ${m.consumerUuid} failed: ${why(e)}`;
@@ -90,14 +91,25 @@ export function executeConsolidation(scheduler: Scheduler, plan: ConsolidationPl
           reason += `; abort of ${(started[i] as Move).consumerUuid} failed: ${why(e)}`;
         }
       }
-      for (const m of migrated) options.revert?.(m);
+      for (const m of migrated) await options.revert?.(m);
       aborted += started.length;
       hosts.push({ hostUuid, drained: false, reason, moves: started });
       continue;
     }
-    for (const m of started) scheduler.completeMove(m);
-    completed += started.length;
-    hosts.push({ hostUuid, drained: true, moves: started });
+    // The migrations ran while other writers went on: a move whose instance was deleted meanwhile
+    // cannot complete, and the host is then not reported drained, but the others still complete.
+    const failures: string[] = [];
+    for (const m of started) {
+      try {
+        scheduler.completeMove(m);
+        completed++;
+      } catch (e) {
+        if (!isTstackError(e)) throw e;
+        failures.push(`completion of ${m.consumerUuid} failed: ${why(e)}`);
+      }
+    }
+    if (failures.length > 0) hosts.push({ hostUuid, drained: false, reason: failures.join('; '), moves: started });
+    else hosts.push({ hostUuid, drained: true, moves: started });
   }
   return { hosts, drained: hosts.filter((h) => h.drained).map((h) => h.hostUuid), completed, aborted };
 }

@@ -165,10 +165,10 @@ function hostOf(engine: PlacementEngine, c: string): string {
 }
 
 describe('consolidation (property)', () => {
-  it('drains all or nothing, deterministically, and never breaks a hard constraint', () => {
+  it('drains all or nothing, deterministically, and never breaks a hard constraint', async () => {
     let drainedRuns = 0;
-    fc.assert(
-      fc.property(fc.array(hostArb, { minLength: 2, maxLength: 7 }), fc.array(requestArb, { minLength: 1, maxLength: 14 }), optionsArb, (hosts, reqs, o) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(hostArb, { minLength: 2, maxLength: 7 }), fc.array(requestArb, { minLength: 1, maxLength: 14 }), optionsArb, async (hosts, reqs, o) => {
         const { engine, s, state } = build(hosts, o.ha, o.hci);
         const placed = new Map<string, ScheduleRequest>();
         reqs.forEach((r, n) => {
@@ -208,13 +208,13 @@ describe('consolidation (property)', () => {
         for (const c of placed.keys()) holders.set(c, hostOf(engine, c));
         if (o.fail && plan.moves.length > 0) {
           // (4) every migration fails: every host is left whole.
-          const report = executeConsolidation(s, plan, { migrate: () => false });
+          const report = await executeConsolidation(s, plan, { migrate: () => false });
           expect(report.drained).toEqual([]);
           expect(snapshot(engine)).toBe(before);
           expect(schedulerState(s, n)).toBe(stateBefore);
           return;
         }
-        const report = executeConsolidation(s, plan);
+        const report = await executeConsolidation(s, plan);
         // Nothing changed between planning and running: every planned host is drained.
         expect(report.drained).toEqual(drainedUuids);
         if (plan.drained.length > 0) drainedRuns++;

@@ -62,7 +62,7 @@ function thrown(f: () => unknown): unknown {
 }
 
 describe('consolidation planner on the scheduler', () => {
-  it('drains the least-loaded hosts into the others, all instances of a host or none, and changes nothing while planning', () => {
+  it('drains the least-loaded hosts into the others, all instances of a host or none, and changes nothing while planning', async () => {
     const engine = world(4);
     const s = scheduler(engine);
     // Spread: 6 instances over 4 hosts (2, 2, 1, 1).
@@ -79,7 +79,7 @@ describe('consolidation planner on the scheduler', () => {
     for (const m of plan.moves) expect(plan.drained).not.toContain(m.to);
     expect(Array.from(plan.moved.subarray(0, 3))).toEqual([2 * plan.moves.length, 4096 * plan.moves.length, 20 * plan.moves.length]);
     const totals = usageTotals(engine);
-    const report = executeConsolidation(s, plan);
+    const report = await executeConsolidation(s, plan);
     expect(report.drained).toHaveLength(2);
     expect(report.completed).toBe(plan.moves.length);
     for (const h of plan.drained) expect(engine.getProviderAllocations(s.hostUuid(h)).allocations).toEqual({});
@@ -136,7 +136,7 @@ describe('consolidation planner on the scheduler', () => {
     expect(skip?.reason).toContain("refused by placement's rules");
   });
 
-  it('honours the HA reserve: draining must leave N+1 without the drained host', () => {
+  it('honours the HA reserve: draining must leave N+1 without the drained host', async () => {
     const engine = world(3);
     const s = scheduler(engine, { filters: [...defaultFilters(), haReserveFilter({ dimensions: ['VCPU'] })] });
     // 3 hosts of 16 VCPU, 4 instances of 4 VCPU: 16 in use. Without one host: 32 VCPU for 16 used,
@@ -145,7 +145,7 @@ describe('consolidation planner on the scheduler', () => {
     const free = s.planConsolidation();
     // Draining one host would leave 2 hosts at 8/16: a failure of one (8 used) fits the other's 8 spare: allowed.
     expect(free.drained).toHaveLength(1);
-    executeConsolidation(s, free);
+    await executeConsolidation(s, free);
     // The emptied host is released (switched off): it no longer counts as spare.
     s.hostState.setMaintenance(free.drained[0]!, true);
     // Now 2 hosts, 16 used in all: draining another leaves one host and no N+1: refused.
@@ -278,7 +278,7 @@ describe('moves with Placement migration semantics', () => {
     expect(pinned(uuid(2))).toHaveLength(2);
   });
 
-  it('executeConsolidation aborts every move of a host when one migration fails: the host is left whole', () => {
+  it('executeConsolidation aborts every move of a host when one migration fails: the host is left whole', async () => {
     const engine = world(3);
     const s = scheduler(engine);
     for (let i = 1; i <= 6; i++) s.schedule(req(i));
@@ -289,9 +289,11 @@ describe('moves with Placement migration semantics', () => {
     const before = snapshot(engine);
     const reverted: string[] = [];
     let calls = 0;
-    const report = executeConsolidation(s, plan, {
+    const report = await executeConsolidation(s, plan, {
       migrate: () => ++calls < count,
-      revert: (m) => reverted.push(m.consumerUuid),
+      revert: (m) => {
+        reverted.push(m.consumerUuid);
+      },
     });
     expect(report.drained).toEqual([]);
     expect(report.aborted).toBe(count);
