@@ -1,7 +1,7 @@
 import { ConnectFlags, ListDomains } from './constants.js';
 import { Domain } from './domain.js';
 import { domainXml, type DomainSpec } from './domain-xml/index.js';
-import { LibvirtError, call } from './errors.js';
+import { LibvirtError, call, invoke, same } from './errors.js';
 import { DomainEvents } from './events.js';
 import { loadNative, type NativeConnection, type NativeNodeInfo } from './native.js';
 import { Secret } from './secret.js';
@@ -78,8 +78,13 @@ export class Connection implements AsyncDisposable {
   }
 
   private run<T>(op: string, fn: (n: NativeConnection) => Promise<T>): Promise<T> {
+    return this.runMap(op, fn, same);
+  }
+
+  /** run, with the result reshaped by `map` in the same promise reaction. */
+  private runMap<T, U>(op: string, fn: (n: NativeConnection) => Promise<T>, map: (v: T) => U): Promise<U> {
     if (this.#closed) return Promise.reject(new LibvirtError('ERR_LIBVIRT_CLOSED', `connection.${op}: connection is closed`));
-    return call(`connection.${op}`, () => fn(this.native));
+    return invoke('connection', op, this.native, fn, map);
   }
 
   /** Ends event subscriptions and closes. Idempotent. */
@@ -155,18 +160,17 @@ export class Connection implements AsyncDisposable {
 
   // ---------------------------------------------------------------- domains
 
-  async listDomains(filter: ListDomainsFilter = {}): Promise<Domain[]> {
-    const list = await this.run('listDomains', (n) => n.listAllDomains(listFlags(filter)));
-    return list.map((d) => new Domain(d, this));
+  listDomains(filter: ListDomainsFilter = {}): Promise<Domain[]> {
+    return this.runMap('listDomains', (n) => n.listAllDomains(listFlags(filter)), (list) => list.map((d) => new Domain(d, this)));
   }
-  async domainByName(name: string): Promise<Domain> {
-    return new Domain(await this.run('domainByName', (n) => n.lookupByName(name)), this);
+  domainByName(name: string): Promise<Domain> {
+    return this.runMap('domainByName', (n) => n.lookupByName(name), (d) => new Domain(d, this));
   }
-  async domainByUuid(uuid: string): Promise<Domain> {
-    return new Domain(await this.run('domainByUuid', (n) => n.lookupByUUIDString(uuid)), this);
+  domainByUuid(uuid: string): Promise<Domain> {
+    return this.runMap('domainByUuid', (n) => n.lookupByUUIDString(uuid), (d) => new Domain(d, this));
   }
-  async domainById(id: number): Promise<Domain> {
-    return new Domain(await this.run('domainById', (n) => n.lookupByID(id)), this);
+  domainById(id: number): Promise<Domain> {
+    return this.runMap('domainById', (n) => n.lookupByID(id), (d) => new Domain(d, this));
   }
   /** The domain, or null when libvirt has none of that name. */
   async findDomain(name: string): Promise<Domain | null> {

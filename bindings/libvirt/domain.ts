@@ -113,19 +113,16 @@ export class Domain extends HandleBase<NativeDomain> {
   }
 
   /** The hypervisor id while running, null when shut off. */
-  async id(): Promise<number | null> {
-    const id = await this.run('id', (n) => n.getID());
-    return id < 0 ? null : id;
+  id(): Promise<number | null> {
+    return this.runMap('id', (n) => n.getID(), (id) => (id < 0 ? null : id));
   }
 
-  async state(): Promise<{ state: DomainStateName; reason: number }> {
-    const s = await this.run('state', (n) => n.getState());
-    return { state: domainStateName(s.state), reason: s.reason };
+  state(): Promise<{ state: DomainStateName; reason: number }> {
+    return this.runMap('state', (n) => n.getState(), (s) => ({ state: domainStateName(s.state), reason: s.reason }));
   }
 
-  async info(): Promise<DomainInfo> {
-    const i = await this.run('info', (n) => n.getInfo());
-    return { ...i, state: domainStateName(i.state) };
+  info(): Promise<DomainInfo> {
+    return this.runMap('info', (n) => n.getInfo(), (i) => ({ state: domainStateName(i.state), maxMemKiB: i.maxMemKiB, memoryKiB: i.memoryKiB, vcpus: i.vcpus, cpuTimeNs: i.cpuTimeNs }));
   }
 
   xml(options: XmlOptions = {}): Promise<string> {

@@ -94,6 +94,27 @@ export function fromNative(err: unknown, what: string): LibvirtError {
   return new LibvirtError('ERR_LIBVIRT_NATIVE', `${what}: ${message}`, { cause: err });
 }
 
+/** Passes a value through (invoke's map when there is nothing to reshape). */
+export const same = <T>(v: T): T => v;
+
+/**
+ * Starts a native call and maps its outcome: `map` on success, LibvirtError on failure (also for
+ * an argument the addon refuses synchronously). One promise reaction per call rather than an async
+ * wrapper's several, and the operation's name `what.op` is only built when something fails: on
+ * the hot path of thousands of calls per second both showed in profiles of the JS thread.
+ */
+export function invoke<N, T, U>(what: string, op: string, n: N, fn: (n: N) => Promise<T>, map: (v: T) => U): Promise<U> {
+  let p: Promise<T>;
+  try {
+    p = fn(n);
+  } catch (err) {
+    return Promise.reject(fromNative(err, `${what}.${op}`));
+  }
+  return p.then(map, (err: unknown) => {
+    throw fromNative(err, `${what}.${op}`);
+  });
+}
+
 /** Awaits a native call, rethrowing as LibvirtError. */
 export async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {

@@ -1,4 +1,4 @@
-import { LibvirtError, call } from './errors.js';
+import { LibvirtError, call, invoke, same } from './errors.js';
 
 /** Something whose liveness decides whether its children may still be used. */
 export interface Liveness {
@@ -25,8 +25,13 @@ export abstract class HandleBase<N extends { free(): Promise<void> }> implements
 
   /** Runs a native call, refusing when closed. */
   protected run<T>(op: string, fn: (n: N) => Promise<T>): Promise<T> {
+    return this.runMap(op, fn, same);
+  }
+
+  /** run, with the result reshaped by `map` in the same promise reaction. */
+  protected runMap<T, U>(op: string, fn: (n: N) => Promise<T>, map: (v: T) => U): Promise<U> {
     if (this.closed) return Promise.reject(new LibvirtError('ERR_LIBVIRT_CLOSED', `${this.what}.${op}: ${this.what} is closed`));
-    return call(`${this.what}.${op}`, () => fn(this.native));
+    return invoke(this.what, op, this.native, fn, map);
   }
 
   /** Releases the libvirt reference (once; later calls do nothing). */

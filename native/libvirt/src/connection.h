@@ -7,8 +7,8 @@ class Connection : public Handle<Connection, virConnectPtr> {
  public:
   static constexpr const char* kName = "connection";
   static constexpr const char* kFree = "virConnectClose";
-  static int Ref(virConnectPtr p) { return virConnectRef(p); }
   static int Unref(virConnectPtr p) { return virConnectClose(p) < 0 ? -1 : 0; }
+  static virConnectPtr ConnOf(virConnectPtr p) { return p; }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Connection(const Napi::CallbackInfo& info) : Handle(info) {}

@@ -10,7 +10,79 @@ Napi::FunctionReference& Domain::Constructor() {
   return ctor;
 }
 
-Napi::Object WrapDomain(Napi::Env env, virDomainPtr p) { return Domain::Wrap(env, p); }
+Napi::Object ShareDomain(Napi::Env env, Val& v, bool& fresh) { return Domain::Share(env, v, fresh); }
+
+std::unordered_map<std::string, Domain*>& Domain::Live() {
+  static auto* live = new std::unordered_map<std::string, Domain*>();
+  return *live;
+}
+
+void Domain::Forget() {
+  if (key_.empty()) return;
+  auto it = Live().find(key_);
+  if (it != Live().end() && it->second == this) Live().erase(it);
+  key_.clear();
+}
+
+Napi::Object Domain::Share(Napi::Env env, Val& v, bool& fresh) {
+  auto p = static_cast<virDomainPtr>(v.ptr);
+  v.ptr = nullptr;  // ours now: wrapped, or dropped for an equal live wrapper
+  std::string uuid, name;
+  for (auto& kv : v.obj) {
+    if (kv.first == "uuid") uuid = kv.second.s;
+    if (kv.first == "name") name = kv.second.s;
+  }
+  static const bool share = [] {
+    const char* e = std::getenv("TSTACK_LIBVIRT_SHARE_DOMAINS");  // 0: a wrapper per reference (comparison benchmarks)
+    return e == nullptr || e[0] != '0';
+  }();
+  if (!share) {
+    fresh = true;
+    return Wrap(env, p);
+  }
+  std::string key(reinterpret_cast<const char*>(&v.conn), sizeof v.conn);
+  key += uuid;
+  auto it = Live().find(key);
+  if (it != Live().end()) {
+    Domain* d = it->second;
+    if (d->h_ != nullptr && !d->mutated_ && d->id_ == v.id && d->name_ == name) {
+      Napi::Object o = d->Value();
+      if (!o.IsEmpty()) {  // empty: collected, its finaliser not yet run
+        d->owners_++;
+        pool::DropWithNextTask([](void* q) { virDomainFree(static_cast<virDomainPtr>(q)); }, p);
+        fresh = false;
+        return o;
+      }
+    }
+  }
+  Napi::Object o = Wrap(env, p);
+  Domain* d = Unwrap(o);
+  d->h_->conn.store(v.conn, std::memory_order_relaxed);  // read on the worker already
+  d->name_ = name;
+  d->id_ = v.id;
+  if (v.conn != nullptr && !uuid.empty()) {
+    if (it != Live().end()) {
+      it->second->key_.clear();
+      it->second = d;
+    } else {
+      Live().emplace(key, d);
+    }
+    d->key_ = std::move(key);
+  }
+  fresh = true;
+  return o;
+}
+
+Napi::Value Domain::Free(const Napi::CallbackInfo& info) {
+  if (h_ != nullptr && owners_ > 1) {
+    owners_--;
+    auto d = Napi::Promise::Deferred::New(info.Env());
+    d.Resolve(info.Env().Undefined());
+    return d.Promise();
+  }
+  Forget();
+  return Release(info);
+}
 
 #define CHECK(what, expr) \
   if ((expr) < 0) throw Failure::Last(what)
@@ -19,6 +91,7 @@ Napi::Object WrapDomain(Napi::Env env, virDomainPtr p) { return Domain::Wrap(env
 #define FLAGS_CALL(Method, fnName, call)                              \
   Napi::Value Domain::Method(const Napi::CallbackInfo& info) {        \
     unsigned int flags = ArgFlags(info, 0);                           \
+    mutated_ = true;                                                  \
     return Run(info, [=](virDomainPtr d) {                            \
       CHECK(fnName, call);                                            \
       return Val::Undefined();                                        \
@@ -98,6 +171,7 @@ Napi::Value Domain::Save(const Napi::CallbackInfo& info) {
   std::string to = ArgStr(info, 0), xml;
   bool hasXml = ArgOptStr(info, 1, xml);
   unsigned int flags = ArgFlags(info, 2);
+  mutated_ = true;
   return Run(info, [=](virDomainPtr d) {
     CHECK("virDomainSaveFlags", virDomainSaveFlags(d, to.c_str(), OrNull(hasXml, xml), flags));
     return Val::Undefined();
@@ -289,6 +363,7 @@ Napi::Value Domain::MigrateToURI3(const Napi::CallbackInfo& info) {
     }
   }
   unsigned int flags = ArgFlags(info, 2);
+  mutated_ = true;
   return Run(info, [=](virDomainPtr d) {
     virTypedParameterPtr tp = nullptr;
     int n = 0, max = 0;

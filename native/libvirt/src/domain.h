@@ -1,5 +1,8 @@
 #pragma once
+#include <string>
+#include <unordered_map>
 #include "handle.h"
+#include "value.h"
 
 namespace tlv {
 
@@ -7,16 +10,33 @@ class Domain : public Handle<Domain, virDomainPtr> {
  public:
   static constexpr const char* kName = "domain";
   static constexpr const char* kFree = "virDomainFree";
-  static int Ref(virDomainPtr p) { return virDomainRef(p); }
   static int Unref(virDomainPtr p) { return virDomainFree(p); }
+  static virConnectPtr ConnOf(virDomainPtr p) { return virDomainGetConnect(p); }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Domain(const Napi::CallbackInfo& info) : Handle(info) {}
-  /** The raw pointer, null once freed (JS thread only; the caller takes its own reference). */
-  virDomainPtr Raw() const { return ptr_; }
+  ~Domain() override { Forget(); }
+  /** The wrapper for a domain reference a worker produced (v: a Domain handle Val). */
+  static Napi::Object Share(Napi::Env env, Val& v, bool& fresh);
 
  private:
-  Napi::Value Free(const Napi::CallbackInfo& info) { return Release(info); }
+  // Lookups in a loop made one wrapper per call: each a weak reference with a finaliser, which
+  // garbage collection then finalised by the thousand in one go (a 9 ms stall of the JS thread).
+  // Two references to the same domain with the same name and id are interchangeable (that is all
+  // a virDomainPtr holds), so a live wrapper is handed out again, counting its owners: free()
+  // releases the libvirt reference when the last owner frees it, the finaliser when none did.
+  // libvirt rewrites a reference's cached id when that reference starts or stops the domain, so a
+  // wrapper through which any state-changing call went is not handed out again. Keyed by
+  // connection + UUID; JS thread only.
+  static std::unordered_map<std::string, Domain*>& Live();
+  void Forget();
+  int owners_ = 1;
+  std::string key_;  // empty: not in Live()
+  std::string name_;
+  int id_ = -1;
+  bool mutated_ = false;
+
+  Napi::Value Free(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info) { return Closed(info); }
   Napi::Value GetID(const Napi::CallbackInfo& info);
   Napi::Value GetState(const Napi::CallbackInfo& info);

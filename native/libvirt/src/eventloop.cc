@@ -25,10 +25,12 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 struct Watch {
   int fd;        // libvirt's descriptor, passed back to its callback
   int own;       // our duplicate of it: the epoll key, so one fd may carry several watches
-  int events;    // VIR_EVENT_HANDLE_* wanted; 0 = not in the epoll set
+  int events;    // VIR_EVENT_HANDLE_* armed in the epoll set; 0 = not in it
+  int wanted;    // what libvirt asked for last; differs from `events` only while an enable is deferred
   virEventHandleCallback cb;
   void* opaque;
   virFreeCallback ff;
+  virConnectPtr conn = nullptr;  // learnt from the pool job that first updates it; null = never deferred
 };
 
 struct Timer {
@@ -46,6 +48,7 @@ struct State {
   std::unordered_map<int, Watch> watches;
   std::unordered_map<int, Timer> timers;
   std::vector<std::pair<virFreeCallback, void*>> frees;  // run by the loop thread, on a clean stack
+  std::unordered_map<virConnectPtr, int> jobs;           // running pool jobs per connection
   int nextId = 1;
   int ep = -1;
   int wake = -1;
@@ -53,6 +56,9 @@ struct State {
   int64_t sleepUntil = kNever;
 };
 State& st = *new State();
+thread_local virConnectPtr currentConn = nullptr;  // the pool job this thread runs, if any
+std::atomic<int> watchCount{0};  // lets jobs skip the bookkeeping when there is nothing to defer
+bool eagerWatches = false;  // TSTACK_LIBVIRT_EAGER_WATCHES=1: arm at once (for comparison benchmarks)
 std::atomic<bool> started{false};
 std::atomic<bool> ok{false};
 
@@ -88,6 +94,7 @@ void WakeLocked() {
  *  ERR whatever is asked, and a disabled hung-up socket must not make the loop spin. False when
  *  epoll refused the fd (a regular file: EPERM). */
 bool ApplyLocked(int id, Watch& w, int events) {
+  if (events == w.events) return true;
   uint32_t e = ToEpoll(events);
   epoll_event ev{};
   ev.events = e;
@@ -106,8 +113,11 @@ int AddHandle(int fd, int events, virEventHandleCallback cb, void* opaque, virFr
   if (own < 0) return -1;
   std::lock_guard<std::mutex> lock(st.mu);
   int id = st.nextId++;
-  Watch& w = st.watches.emplace(id, Watch{fd, own, 0, cb, opaque, ff}).first->second;
-  if (!ApplyLocked(id, w, events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE))) {
+  int want = events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE);
+  Watch& w = st.watches.emplace(id, Watch{fd, own, 0, want, cb, opaque, ff}).first->second;
+  watchCount++;
+  if (!ApplyLocked(id, w, want)) {
+    watchCount--;
     // Better a failed registration libvirt reports than a watch that never fires.
     close(own);
     st.watches.erase(id);
@@ -119,7 +129,17 @@ int AddHandle(int fd, int events, virEventHandleCallback cb, void* opaque, virFr
 void UpdateHandle(int id, int events) {
   std::lock_guard<std::mutex> lock(st.mu);
   auto it = st.watches.find(id);
-  if (it != st.watches.end()) ApplyLocked(id, it->second, events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE));
+  if (it == st.watches.end()) return;
+  Watch& w = it->second;
+  w.wanted = events & (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE);
+  if (currentConn != nullptr) w.conn = currentConn;
+  // Enabling a disarmed watch while other jobs on its connection run: left to the last of them
+  // (see eventloop.h). Disabling is immediate: an armed, ready socket nobody reads would spin us.
+  if (w.wanted != 0 && w.events == 0 && w.conn != nullptr && currentConn == w.conn) {
+    auto j = st.jobs.find(w.conn);
+    if (j != st.jobs.end() && j->second > 1) return;
+  }
+  ApplyLocked(id, w, w.wanted);
 }
 
 int RemoveHandle(int id) {
@@ -129,6 +149,7 @@ int RemoveHandle(int id) {
   Watch& w = it->second;
   if (w.events != 0) epoll_ctl(st.ep, EPOLL_CTL_DEL, w.own, nullptr);
   close(w.own);
+  watchCount--;
   if (w.ff != nullptr) {
     st.frees.emplace_back(w.ff, w.opaque);
     WakeLocked();
@@ -167,6 +188,31 @@ int RemoveTimeout(int id) {
   st.timers.erase(it);
   return 0;
 }
+
+}  // namespace
+
+bool JobBegin(virConnectPtr conn) {
+  if (conn == nullptr || eagerWatches || watchCount.load(std::memory_order_relaxed) == 0) return false;
+  currentConn = conn;
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.jobs[conn]++;
+  return true;
+}
+
+void JobEnd(virConnectPtr conn) {
+  if (conn == nullptr) return;
+  currentConn = nullptr;
+  std::lock_guard<std::mutex> lock(st.mu);
+  auto j = st.jobs.find(conn);
+  if (j == st.jobs.end() || --j->second > 0) return;
+  st.jobs.erase(j);
+  // The last job on this connection: arm what was left deferred.
+  for (auto& kv : st.watches) {
+    if (kv.second.conn == conn && kv.second.wanted != kv.second.events) ApplyLocked(kv.first, kv.second, kv.second.wanted);
+  }
+}
+
+namespace {
 
 void DispatchWatch(int id, uint32_t revents) {
   virEventHandleCallback cb;
@@ -276,6 +322,7 @@ bool Start() {
     ok = true;
     return true;
   }
+  if (const char* e = std::getenv("TSTACK_LIBVIRT_EAGER_WATCHES"); e != nullptr && e[0] == '1') eagerWatches = true;
   st.ep = epoll_create1(EPOLL_CLOEXEC);
   st.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (st.ep < 0 || st.wake < 0) return false;

@@ -155,21 +155,20 @@ Napi::Value Connection::DomainEventRegister(const Napi::CallbackInfo& info) {
   int id = static_cast<int>(ArgNum(info, 0, -1));
   virConnectDomainEventGenericCallback cb = CallbackFor(id);
   if (cb == nullptr) throw Napi::RangeError::New(info.Env(), "unsupported domain event id " + std::to_string(id));
-  virDomainPtr dom = nullptr;
+  Domain* filter = nullptr;
   if (info.Length() > 1 && info[1].IsObject()) {
-    Domain* d = Domain::Unwrap(info[1].As<Napi::Object>());
-    if (d == nullptr || d->Raw() == nullptr) {
+    filter = Domain::Unwrap(info[1].As<Napi::Object>());
+    if (filter == nullptr || filter->ptr() == nullptr) {
       return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", "domain is closed"));
     }
-    dom = d->Raw();
   }
   if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(info.Env(), "callback must be a function");
-  if (ptr_ == nullptr) return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", "connection is closed"));
+  if (h_ == nullptr) return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", "connection is closed"));
   Subscription* sub = NewSubscription(info.Env(), info[2].As<Napi::Function>(), id);
-  if (dom != nullptr) virDomainRef(dom);
+  Domain::Holder* dom = filter != nullptr ? filter->Hold() : nullptr;  // ended on the worker
   return Run(info, [=](virConnectPtr c) {
-    int callbackId = virConnectDomainEventRegisterAny(c, dom, id, cb, sub, FreeSubscription);
-    if (dom != nullptr) virDomainFree(dom);
+    int callbackId = virConnectDomainEventRegisterAny(c, dom != nullptr ? dom->p : nullptr, id, cb, sub, FreeSubscription);
+    if (dom != nullptr) Domain::End(dom);
     if (callbackId < 0) {
       Failure f = Failure::Last("virConnectDomainEventRegisterAny");
       FreeSubscription(sub);
@@ -189,7 +188,7 @@ Napi::Value Connection::DomainEventDeregister(const Napi::CallbackInfo& info) {
 
 Napi::Value Connection::RegisterCloseCallback(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "callback must be a function");
-  if (ptr_ == nullptr) return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", "connection is closed"));
+  if (h_ == nullptr) return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", "connection is closed"));
   Subscription* sub = NewSubscription(info.Env(), info[0].As<Napi::Function>(), -1);
   return Run(info, [=](virConnectPtr c) {
     if (virConnectRegisterCloseCallback(c, OnClose, sub, FreeSubscription) < 0) {

@@ -1,10 +1,12 @@
 // The common shape of every wrapped libvirt object: it owns one libvirt reference, released exactly
-// once by free()/close() (idempotent) or, as a safety net, by the finaliser. Each call takes an
-// extra reference for the worker so that closing while a call is in flight is safe; any call after
-// close rejects with ERR_LIBVIRT_CLOSED instead of touching a freed pointer.
+// once — by free()/close() (idempotent) or, as a safety net, by the finaliser — when no call on it
+// is still running. Any call after close rejects with ERR_LIBVIRT_CLOSED instead of touching a
+// freed pointer.
 #pragma once
 #include <napi.h>
+#include <atomic>
 #include <type_traits>
+#include "eventloop.h"
 #include "pool.h"
 
 namespace tlv {
@@ -12,63 +14,118 @@ namespace tlv {
 template <typename Derived, typename Ptr>
 class Handle : public Napi::ObjectWrap<Derived> {
  public:
-  using Obj = std::remove_pointer_t<Ptr>;
+  /** One libvirt reference and its users: the wrapper, and each call in flight. The last user to
+   *  leave releases the reference (Unref) on a pool thread. Our own count rather than a libvirt
+   *  Ref/Unref around every call: each of those cost ~2 us (libvirt formats a debug line, a
+   *  domain's UUID included, even with debug logging off), and the Ref ran on the JS thread. */
+  struct Holder {
+    std::atomic<int> users{1};
+    Ptr p;
+    std::atomic<virConnectPtr> conn{nullptr};  // ConnOf(p), once known
+    explicit Holder(Ptr q) : p(q) {}
+  };
 
   explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info) {
-    if (info.Length() < 1 || !info[0].IsExternal()) {
+    if (Pending() == nullptr) {
       throw Napi::TypeError::New(info.Env(), std::string(Derived::kName) + " objects come from a connection, not from new");
     }
-    ptr_ = info[0].As<Napi::External<Obj>>().Data();
+    h_ = new Holder(Pending());
+    Pending() = nullptr;
   }
 
   ~Handle() override {
-    if (ptr_ != nullptr) {
-      Ptr p = ptr_;
-      ptr_ = nullptr;
-      pool::ReleaseLater([](void* q) { Derived::Unref(static_cast<Ptr>(q)); }, p);
-    }
+    // Finalised without free(): the wrapper leaves; a running call may still be a user.
+    if (h_ != nullptr && Leave(h_)) pool::ReleaseLater([](void* q) { Destroy(static_cast<Holder*>(q)); }, h_);
+    h_ = nullptr;
   }
 
+  /** Wraps p (whose one reference the wrapper then owns). The pointer reaches the constructor
+   *  through Pending() rather than an External argument: one object less to allocate and collect
+   *  per handle (JS thread only). */
   static Napi::Object Wrap(Napi::Env env, Ptr p) {
-    return Derived::Constructor().New({Napi::External<Obj>::New(env, p)});
+    Pending() = p;
+    struct Reset {
+      ~Reset() { Pending() = nullptr; }
+    } reset;
+    return Derived::Constructor().New({});
+  }
+
+  /** The libvirt pointer, null once freed (JS thread). */
+  Ptr ptr() const { return h_ != nullptr ? h_->p : nullptr; }
+
+  /** A user for work outside Run (JS thread; null when freed); End it on a pool thread (the last
+   *  user releases the reference: a libvirt call). */
+  Holder* Hold() {
+    if (h_ != nullptr) h_->users.fetch_add(1, std::memory_order_relaxed);
+    return h_;
+  }
+  static void End(Holder* h) {
+    if (Leave(h)) Destroy(h);
   }
 
  protected:
-  /** free()/close(): releases our reference off the JS thread; a second call is a no-op. */
+  /** free()/close(): the wrapper leaves; a second call is a no-op. When it was the last user the
+   *  Promise reports the Unref (off the JS thread); else the last running call releases it. */
   Napi::Value Release(const Napi::CallbackInfo& info) {
-    if (ptr_ == nullptr) {
+    Holder* h = h_;
+    h_ = nullptr;
+    if (h == nullptr || !Leave(h)) {
       auto d = Napi::Promise::Deferred::New(info.Env());
       d.Resolve(info.Env().Undefined());
       return d.Promise();
     }
-    Ptr p = ptr_;
-    ptr_ = nullptr;
-    return pool::Queue(info.Env(), [p]() {
+    return pool::Queue(info.Env(), [h]() {
+      Ptr p = h->p;
+      delete h;
       if (Derived::Unref(p) < 0) throw Failure::Last(Derived::kFree);
       return Val::Undefined();
     });
   }
 
-  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ptr_ == nullptr); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), h_ == nullptr); }
 
-  /** Runs fn(ptr) on the pool with its own reference held for the duration. */
+  /** Runs fn(ptr) on the pool, as a user of the reference for the duration. */
   template <typename F>
   Napi::Value Run(const Napi::CallbackInfo& info, F fn) {
-    if (ptr_ == nullptr) {
+    Holder* h = Hold();
+    if (h == nullptr) {
       return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", std::string(Derived::kName) + " is closed"));
     }
-    Ptr p = ptr_;
-    Derived::Ref(p);
-    return pool::Queue(info.Env(), [p, fn]() mutable {
+    return pool::Queue(info.Env(), [h, fn]() mutable {
       struct Guard {
-        Ptr p;
-        ~Guard() { Derived::Unref(p); }
-      } guard{p};
-      return fn(p);
+        Holder* h;
+        virConnectPtr conn;
+        ~Guard() {
+          if (conn != nullptr) eventloop::JobEnd(conn);
+          End(h);
+        }
+      } guard{h, nullptr};
+      // ConnOf is a local getter (no RPC), read once per reference; the job count it feeds lets the
+      // event loop skip arming the connection's socket watch while other calls on it run.
+      virConnectPtr conn = h->conn.load(std::memory_order_relaxed);
+      if (conn == nullptr) {
+        conn = Derived::ConnOf(h->p);
+        h->conn.store(conn, std::memory_order_relaxed);
+      }
+      if (eventloop::JobBegin(conn)) guard.conn = conn;
+      return fn(h->p);
     });
   }
 
-  Ptr ptr_ = nullptr;
+  Holder* h_ = nullptr;
+
+ private:
+  /** True when h had no other user left: the caller then destroys it. */
+  static bool Leave(Holder* h) { return h->users.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  /** Releases the reference (libvirt call: a pool thread) and the holder. */
+  static void Destroy(Holder* h) {
+    Derived::Unref(h->p);
+    delete h;
+  }
+  static Ptr& Pending() {
+    static Ptr p = nullptr;
+    return p;
+  }
 };
 
 // Argument helpers (JS thread). The TypeScript layer validates; these only keep a wrong call from

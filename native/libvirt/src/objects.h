@@ -8,8 +8,8 @@ class Snapshot : public Handle<Snapshot, virDomainSnapshotPtr> {
  public:
   static constexpr const char* kName = "snapshot";
   static constexpr const char* kFree = "virDomainSnapshotFree";
-  static int Ref(virDomainSnapshotPtr p) { return virDomainSnapshotRef(p); }
   static int Unref(virDomainSnapshotPtr p) { return virDomainSnapshotFree(p); }
+  static virConnectPtr ConnOf(virDomainSnapshotPtr p) { return virDomainSnapshotGetConnect(p); }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Snapshot(const Napi::CallbackInfo& info) : Handle(info) {}
@@ -28,8 +28,8 @@ class StoragePool : public Handle<StoragePool, virStoragePoolPtr> {
  public:
   static constexpr const char* kName = "storage pool";
   static constexpr const char* kFree = "virStoragePoolFree";
-  static int Ref(virStoragePoolPtr p) { return virStoragePoolRef(p); }
   static int Unref(virStoragePoolPtr p) { return virStoragePoolFree(p); }
+  static virConnectPtr ConnOf(virStoragePoolPtr p) { return virStoragePoolGetConnect(p); }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit StoragePool(const Napi::CallbackInfo& info) : Handle(info) {}
@@ -55,8 +55,8 @@ class StorageVol : public Handle<StorageVol, virStorageVolPtr> {
  public:
   static constexpr const char* kName = "storage volume";
   static constexpr const char* kFree = "virStorageVolFree";
-  static int Ref(virStorageVolPtr p) { return virStorageVolRef(p); }
   static int Unref(virStorageVolPtr p) { return virStorageVolFree(p); }
+  static virConnectPtr ConnOf(virStorageVolPtr p) { return virStorageVolGetConnect(p); }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit StorageVol(const Napi::CallbackInfo& info) : Handle(info) {}
@@ -74,8 +74,8 @@ class Secret : public Handle<Secret, virSecretPtr> {
  public:
   static constexpr const char* kName = "secret";
   static constexpr const char* kFree = "virSecretFree";
-  static int Ref(virSecretPtr p) { return virSecretRef(p); }
   static int Unref(virSecretPtr p) { return virSecretFree(p); }
+  static virConnectPtr ConnOf(virSecretPtr p) { return virSecretGetConnect(p); }
   static Napi::FunctionReference& Constructor();
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Secret(const Napi::CallbackInfo& info) : Handle(info) {}

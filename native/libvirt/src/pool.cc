@@ -1,6 +1,8 @@
 #include "pool.h"
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -38,17 +40,27 @@ std::mutex& mu = shared.mu;
 std::condition_variable& cv = shared.cv;
 std::deque<std::function<void()>>& tasks = shared.tasks;
 unsigned started = 0;
-unsigned idle = 0;
+unsigned sleeping = 0;  // waiting on cv (under mu)
+unsigned spinning = 0;  // polling `queued` before sleeping (under mu)
+std::atomic<size_t> queued{0};  // tasks.size(), readable without the lock
 unsigned maxThreads = 8;
-int poolNice = 10;  // TSTACK_LIBVIRT_POOL_NICE; 0 = same priority as the JS thread
+// TSTACK_LIBVIRT_POOL_NICE, relative to the process. 0 by default: at +10 (to favour the JS
+// thread) every wake-up of any other thread preempted the workers in mid-call — ~2 involuntary
+// switches per call, +20-30% CPU per call and fewer calls/s, measured on this 2-core VM.
+int poolNice = 0;
+// TSTACK_LIBVIRT_SPIN_US: how long a worker that ran out of work polls for the next task before
+// sleeping (0, the default: off). One call at a time is a ping-pong — worker finishes, the JS
+// thread wakes, settles the Promise and queues the next call — and polling through that turnaround
+// saves the worker's futex sleep and wake-up. Measured on 2 shared cores it did not pay: the poll
+// costs about what it saves and competes with libvirtd for a core. Kept for hosts with cores to spare.
+int64_t spinNs = 0;
 /** Promises not yet settled (JS thread only): while > 0 the completion handle keeps Node alive. */
 size_t inFlight = 0;
 
 void Loop() {
   pthread_setname_np(pthread_self(), "tstack-lv-pool");
-  // On a busy host the JS thread must win the CPU over the threads it waits for: a pool thread
-  // mostly waits for libvirtd, and a few microseconds later matter less than a stalled event loop.
-  // Relative to the process's own nice value, never above it (that would need privilege).
+  // Optional lower priority (see poolNice): relative to the process's own nice value, never
+  // above it (that would need privilege).
   if (poolNice > 0) {
     id_t tid = static_cast<id_t>(syscall(SYS_gettid));
     errno = 0;
@@ -59,25 +71,57 @@ void Loop() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(mu);
-      idle++;
-      cv.wait(lock, [] { return !tasks.empty(); });
-      idle--;
+      if (tasks.empty() && spinNs > 0) {
+        spinning++;
+        lock.unlock();
+        auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spinNs);
+        while (queued.load(std::memory_order_relaxed) == 0) {
+          for (int i = 0; i < 64; i++) __builtin_ia32_pause();
+          if (std::chrono::steady_clock::now() >= until) break;
+        }
+        lock.lock();
+        spinning--;
+      }
+      if (tasks.empty()) {
+        sleeping++;
+        cv.wait(lock, [] { return !tasks.empty(); });
+        sleeping--;
+      }
       task = std::move(tasks.front());
       tasks.pop_front();
+      queued.store(tasks.size(), std::memory_order_relaxed);
     }
     task();
   }
 }
 
+// DropWithNextTask's references (JS thread only).
+std::vector<std::pair<void (*)(void*), void*>> riders;
+
+/** Queues a task (JS thread only: Queue, ReleaseLater and the end of Drain). */
 void Push(std::function<void()> task) {
-  std::lock_guard<std::mutex> lock(mu);
-  tasks.push_back(std::move(task));
-  // Threads start lazily, up to maxThreads, when none is idle.
-  if (idle == 0 && started < maxThreads) {
-    started++;
-    std::thread(Loop).detach();
+  if (!riders.empty()) {
+    // Released after the task: its caller should not wait for them.
+    task = [task = std::move(task), items = std::move(riders)]() {
+      task();
+      for (auto& it : items) it.first(it.second);
+    };
+    riders.clear();
   }
-  cv.notify_one();
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    tasks.push_back(std::move(task));
+    queued.store(tasks.size(), std::memory_order_relaxed);
+    // Threads start lazily, up to maxThreads, when none is idle.
+    if (sleeping + spinning < tasks.size() && started < maxThreads) {
+      started++;
+      std::thread(Loop).detach();
+    }
+    // A spinning worker takes a task without a wake-up; only the excess needs a sleeper.
+    wake = sleeping > 0 && tasks.size() > spinning;
+  }
+  if (wake) cv.notify_one();
 }
 
 void SettleOne(Napi::Env env, Job* job) {
@@ -136,6 +180,7 @@ void Drain(uv_async_t*) {
     }
   }
   inFlight -= batch.size();
+  if (!riders.empty()) Push([] {});  // nothing was queued to carry them
   if (inFlight == 0) uv_unref(reinterpret_cast<uv_handle_t*>(wake));
 }
 
@@ -154,6 +199,8 @@ void Init(Napi::Env env) {
   if (n != nullptr && std::atoi(n) > 0) maxThreads = static_cast<unsigned>(std::atoi(n));
   const char* nice = std::getenv("TSTACK_LIBVIRT_POOL_NICE");
   if (nice != nullptr) poolNice = std::atoi(nice);
+  const char* spin = std::getenv("TSTACK_LIBVIRT_SPIN_US");
+  if (spin != nullptr) spinNs = static_cast<int64_t>(std::atoi(spin)) * 1000;
   jsEnv = env;
   asyncContext = new Napi::AsyncContext(env, "tstack-libvirt");
   uv_loop_t* loop = nullptr;
@@ -212,6 +259,8 @@ void ReleaseLater(void (*release)(void*), void* ptr) {
     for (auto& it : items) it.first(it.second);
   });
 }
+
+void DropWithNextTask(void (*release)(void*), void* ptr) { riders.emplace_back(release, ptr); }
 
 Napi::Promise Rejected(Napi::Env env, const Failure& f) {
   auto deferred = Napi::Promise::Deferred::New(env);

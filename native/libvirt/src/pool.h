@@ -20,6 +20,11 @@ void Submit(std::function<void()> work);
  *  an RPC, and no libvirt call runs on the JS thread). GC finalises wrappers in bursts of
  *  thousands; they share one pool task and one wake instead of one each. */
 void ReleaseLater(void (*release)(void*), void* ptr);
+/** Like ReleaseLater, for a reference dropped while settling a call (JS thread, in a completion
+ *  batch): it rides along with the next task queued — in a loop of calls, the one the settled
+ *  Promise's continuation queues — instead of costing a task and a worker wake-up of its own. A
+ *  batch that queues nothing flushes it as a task at its end. */
+void DropWithNextTask(void (*release)(void*), void* ptr);
 Napi::Promise Rejected(Napi::Env env, const Failure& f);
 
 }  // namespace pool

@@ -5,7 +5,7 @@ namespace tlv {
 
 // Wrapper factories live with their classes.
 Napi::Object WrapConnection(Napi::Env env, virConnectPtr p);
-Napi::Object WrapDomain(Napi::Env env, virDomainPtr p);
+Napi::Object ShareDomain(Napi::Env env, Val& v, bool& fresh);
 Napi::Object WrapSnapshot(Napi::Env env, virDomainSnapshotPtr p);
 Napi::Object WrapPool(Napi::Env env, virStoragePoolPtr p);
 Napi::Object WrapVolume(Napi::Env env, virStorageVolPtr p);
@@ -42,7 +42,12 @@ Val DomainHandle(virDomainPtr d) {
   m.Set("name", Val::CStr(name));
   char buf[VIR_UUID_STRING_BUFLEN] = {0};
   m.Set("uuid", Val::Str(virDomainGetUUIDString(d, buf) == 0 ? buf : ""));
-  return Val::Handle(HandleKind::Domain, d, std::move(m));
+  Val h = Val::Handle(HandleKind::Domain, d, std::move(m));
+  // Local getters (no RPC): the connection and the id libvirt cached in the reference.
+  h.conn = virDomainGetConnect(d);
+  unsigned int id = virDomainGetID(d);
+  h.id = id == static_cast<unsigned int>(-1) ? -1 : static_cast<int>(id);
+  return h;
 }
 
 Val SnapshotHandle(virDomainSnapshotPtr s) {
@@ -76,12 +81,14 @@ Val SecretHandle(virSecretPtr s) {
   return Val::Handle(HandleKind::Secret, s, std::move(m));
 }
 
-static Napi::Object WrapHandle(Napi::Env env, Val& v) {
+static Napi::Object WrapHandle(Napi::Env env, Val& v, bool& fresh) {
+  fresh = true;
+  if (v.kind == HandleKind::Domain) return ShareDomain(env, v, fresh);
   void* p = v.ptr;
   v.ptr = nullptr;  // ownership moves to the wrapper
   switch (v.kind) {
     case HandleKind::Connection: return WrapConnection(env, static_cast<virConnectPtr>(p));
-    case HandleKind::Domain: return WrapDomain(env, static_cast<virDomainPtr>(p));
+    case HandleKind::Domain: break;
     case HandleKind::Snapshot: return WrapSnapshot(env, static_cast<virDomainSnapshotPtr>(p));
     case HandleKind::Pool: return WrapPool(env, static_cast<virStoragePoolPtr>(p));
     case HandleKind::Volume: return WrapVolume(env, static_cast<virStorageVolPtr>(p));
@@ -122,8 +129,11 @@ Napi::Value ToJs(Napi::Env env, Val& v) {
       return o;
     }
     case Val::T::Handle: {
-      Napi::Object o = WrapHandle(env, v);
-      for (auto& kv : v.obj) o.DefineProperty(Napi::PropertyDescriptor::Value(kv.first, ToJs(env, kv.second), napi_enumerable));
+      bool fresh;
+      Napi::Object o = WrapHandle(env, v, fresh);
+      if (fresh) {
+        for (auto& kv : v.obj) o.DefineProperty(Napi::PropertyDescriptor::Value(kv.first, ToJs(env, kv.second), napi_enumerable));
+      }
       return o;
     }
   }

@@ -23,6 +23,9 @@ struct Val {
   std::vector<std::pair<std::string, Val>> obj;
   HandleKind kind = HandleKind::Domain;
   void* ptr = nullptr;
+  // Domain handles only: what decides whether an existing wrapper can stand for this reference.
+  virConnectPtr conn = nullptr;
+  int id = -1;
 
   static Val Undefined() { return Val(); }
   static Val Null() { Val v; v.t = T::Null; return v; }

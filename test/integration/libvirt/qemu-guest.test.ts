@@ -4,12 +4,17 @@
  * scripts/build-test-guest.sh) under TCG at 128 MiB, sees its console marker, suspends and resumes
  * it, sets its memory, hot-plugs a qcow2 disk and grows it, takes and reverts a snapshot, and shuts
  * it down — with every lifecycle event observed through the binding. Then secrets (a Ceph key) and
- * an RBD disk in a persistent definition, and a dir storage pool with a resized volume.
+ * an RBD disk in a persistent definition, and a dir storage pool with a resized volume. Last, real
+ * live migration (virDomainMigrateToURI3, peer-to-peer) to a second libvirtd on this machine,
+ * scripts/services/start-libvirtd-peer.sh: its own host UUID and state in a private mount
+ * namespace (libvirt refuses to migrate a guest to the host it runs on: tested above); migration data over
+ * 127.0.0.1. In this one file because every test here shares (and may restart) one libvirtd.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
@@ -21,10 +26,35 @@ import {
 } from '../../support/libvirt.js';
 
 const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const PEER_DIR = process.env['TSTACK_LIBVIRT_PEER_DIR'] ?? '/run/tstack-libvirt-peer';
+const PEER_URI = `qemu+unix:///system?socket=${PEER_DIR}/sock/libvirt-sock`;
+
+async function peerAnswers(): Promise<boolean> {
+  try {
+    await run('virsh', ['-q', '-c', PEER_URI, 'version'], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the peer libvirtd through its script unless it answers; startedHere when this run did. */
+async function startPeer(): Promise<{ available: boolean; startedHere: boolean }> {
+  if (await peerAnswers()) return { available: true, startedHere: false };
+  try {
+    await run('bash', [path.join(ROOT, 'scripts/services/start-libvirtd-peer.sh')], { timeout: 90_000 });
+  } catch {
+    return { available: false, startedHere: false };
+  }
+  return { available: await peerAnswers(), startedHere: true };
+}
 
 // Started at collection time (top-level await) so that itWithService knows whether it is there.
 const daemon: LibvirtdHandle | undefined = libvirtNative ? await startLibvirtd() : undefined;
 const it = itWithService(daemon?.available ?? false, 'libvirtd on qemu:///system (scripts/services/start-libvirtd.sh) and the libvirt addon');
+const peer = daemon?.available === true ? await startPeer() : { available: false, startedHere: false };
+const itWithPeer = itWithService(peer.available, 'a peer libvirtd (scripts/services/start-libvirtd-peer.sh) beside the first, and the libvirt addon');
 let conn: Connection | undefined;
 let guest: TestGuest | undefined;
 let work = '';
@@ -39,6 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await conn?.close();
+  if (peer.startedHere) await run('bash', [path.join(ROOT, 'scripts/services/stop-libvirtd-peer.sh')], { timeout: 60_000 });
   await daemon?.stop();
   if (work !== '') fs.rmSync(work, { recursive: true, force: true });
 });
@@ -206,6 +237,53 @@ describe('libvirt binding on qemu:///system with the tiny TCG guest', () => {
     expect(await c.domainCapabilities({ virttype: 'qemu' })).toContain('<domainCapabilities>');
   });
 
+  // While calls run on a connection, our event loop leaves arming its socket watch to the last of
+  // them (native/libvirt/src/eventloop.h): events must still arrive on a connection that is never
+  // idle, read by whichever call owns the socket, and the watch must be armed again once it is.
+  it('delivers events on a connection busy with 16 calls in flight, and once it is idle again', async () => {
+    const c = conn as Connection;
+    const other = await Connection.open(SYSTEM_URI);
+    const name = uniqueName('tstack-busy');
+    const spec = domainBuilder(name, 'qemu').memory(64, 'MiB').build();
+    const sub = await c.events.subscribe('lifecycle');
+    const lifecycleOf = (event: string) => (e: DomainEvent): boolean => e.domain === name && e.kind === 'lifecycle' && e.event === event;
+    try {
+      let done = false;
+      let calls = 0;
+      const load = async (): Promise<void> => {
+        while (!done) {
+          // NO_DOMAIN until `other` defines it: a call on c all the same.
+          const d = await c.domainByName(name).catch(() => null);
+          if (d !== null) {
+            await d.info().catch(() => undefined);
+            await d.free();
+          }
+          calls++;
+        }
+      };
+      const loops = Array.from({ length: 16 }, load);
+      try {
+        const probe = await other.defineDomain(spec);
+        await sub.waitFor(lifecycleOf('defined'), 60_000);
+        await probe.undefine();
+        await probe.free();
+        await sub.waitFor(lifecycleOf('undefined'), 60_000);
+      } finally {
+        done = true;
+        await Promise.all(loops);
+      }
+      expect(calls).toBeGreaterThan(16);
+      // Idle now: the next event has no call to carry it, only the (re-armed) watch.
+      const again = await other.defineDomain(spec);
+      await sub.waitFor(lifecycleOf('defined'), 60_000);
+      await again.undefine();
+      await again.free();
+    } finally {
+      await sub.unsubscribe();
+      await other.close();
+    }
+  });
+
   // Our event loop's timers drive libvirt's keepalive: a daemon that stops answering (frozen with
   // SIGSTOP, its socket still open) must be declared dead by the keepalive timer alone. Only on a
   // daemon this run started.
@@ -268,4 +346,84 @@ describe('libvirt binding on qemu:///system with the tiny TCG guest', () => {
       await rc.close();
     }
   }, 120_000);
+});
+
+function waitMigrationEvent(sub: EventSubscription, name: string, event: string, detail: string): Promise<DomainEvent> {
+  return sub.waitFor((e) => e.domain === name && e.kind === 'lifecycle' && e.event === event && e.detail === detail, 60_000);
+}
+
+/** Loopback for QEMU's migration stream: the peer's default would be this host's name. */
+const OVER_LOOPBACK = { uri: 'tcp://127.0.0.1', listenAddress: '127.0.0.1' };
+
+describe('live migration between two libvirtd on this machine', () => {
+  itWithPeer('moves a running transient guest to the peer, which keeps running it', async () => {
+    const src = await Connection.open(SYSTEM_URI);
+    const dst = await Connection.open(PEER_URI);
+    const name = uniqueName('tstack-mig');
+    const consoleLog = path.join(work, `${name}.console.log`);
+    const srcEvents = await src.events.subscribe('lifecycle');
+    const dstEvents = await dst.events.subscribe('lifecycle');
+    try {
+      const dom = await src.createDomain(tinyGuestSpec(name, guest as TestGuest, consoleLog));
+      await waitForText(consoleLog, GUEST_MARKER, 120_000);
+      await dom.migrate(PEER_URI, OVER_LOOPBACK, { live: true, peer2peer: true });
+      await waitMigrationEvent(srcEvents, name, 'stopped', 'migrated');
+      await waitMigrationEvent(dstEvents, name, 'resumed', 'migrated');
+      expect(await src.findDomain(name)).toBeNull();
+      const moved = await dst.domainByName(name);
+      expect(moved.uuid).toBe(dom.uuid);
+      expect((await moved.state()).state).toBe('running');
+      expect(await moved.isPersistent()).toBe(false);
+      expect((await moved.info()).maxMemKiB).toBe(128 * 1024);
+      await moved.destroy();
+      expect(await dst.findDomain(name)).toBeNull();
+      await moved.free();
+      await dom.free();
+    } finally {
+      await srcEvents.unsubscribe();
+      await dstEvents.unsubscribe();
+      for (const c of [src, dst]) {
+        const left = await c.findDomain(name);
+        if (left !== null) {
+          if (await left.isActive()) await left.destroy().catch(() => undefined);
+          if (await left.isPersistent()) await left.undefine().catch(() => undefined);
+          await left.free();
+        }
+        await c.close();
+      }
+    }
+  });
+
+  itWithPeer('moves a persistent guest with persistDest and undefineSource: defined only on the peer afterwards', async () => {
+    const src = await Connection.open(SYSTEM_URI);
+    const dst = await Connection.open(PEER_URI);
+    const name = uniqueName('tstack-migp');
+    const consoleLog = path.join(work, `${name}.console.log`);
+    try {
+      const dom = await src.defineDomain(tinyGuestSpec(name, guest as TestGuest, consoleLog));
+      await dom.start();
+      await waitForText(consoleLog, GUEST_MARKER, 120_000);
+      await dom.migrate(PEER_URI, { ...OVER_LOOPBACK, bandwidthMiBs: 1000 }, { live: true, peer2peer: true, persistDest: true, undefineSource: true });
+      expect(await src.findDomain(name)).toBeNull();
+      const moved = await dst.domainByName(name);
+      expect(await moved.isPersistent()).toBe(true);
+      expect((await moved.state()).state).toBe('running');
+      await moved.destroy();
+      expect((await moved.state()).state).toBe('shutoff');
+      await moved.undefine();
+      expect(await dst.findDomain(name)).toBeNull();
+      await moved.free();
+      await dom.free();
+    } finally {
+      for (const c of [src, dst]) {
+        const left = await c.findDomain(name);
+        if (left !== null) {
+          if (await left.isActive()) await left.destroy().catch(() => undefined);
+          if (await left.isPersistent()) await left.undefine().catch(() => undefined);
+          await left.free();
+        }
+        await c.close();
+      }
+    }
+  });
 });

@@ -281,28 +281,85 @@ describe('libvirt binding on test:///default', () => {
 
   it('releases handles dropped without free() through their finalisers, off the JS thread', async () => {
     // Thousands of wrappers collected at once share one pool task (pool::ReleaseLater); the
-    // connection must keep working and close cleanly afterwards.
+    // connection must keep working and close cleanly afterwards. Snapshot lookups make a wrapper
+    // each; domain lookups share the live wrapper of their domain (next test).
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const c4 = await Connection.open(URI);
     const name = uniqueName('td-gc');
     const kept = await c4.defineDomain(spec(name));
+    await (await kept.createSnapshot({ name: 'gc' })).free();
     const uuids = new Set<string>();
+    let snapshots = 0;
     for (let i = 0; i < 20; i++) {
       const batch = await Promise.all(Array.from({ length: 100 }, () => c4.domainByName(name)));
       for (const d of batch) uuids.add(d.uuid);
+      const lists = await Promise.all(Array.from({ length: 100 }, () => kept.listSnapshots()));
+      for (const l of lists) snapshots += l.length;
     }
     expect(uuids).toEqual(new Set([kept.uuid]));
+    expect(snapshots).toBe(2000);
     for (let i = 0; i < 3; i++) {
       gc();
       await new Promise((r) => setImmediate(r)); // napi finalisers run from an immediate
     }
     expect((await c4.domainByName(name)).name).toBe(name);
     expect(await kept.isPersistent()).toBe(true);
-    await kept.undefine();
+    await kept.undefine({ snapshotsMetadata: true });
     await kept.free();
     await c4.close();
     expect(await conn.findDomain(name)).toBeNull();
+  });
+
+  it('lets calls in flight finish when their domain or connection is freed meanwhile', async () => {
+    const c5 = await Connection.open(URI);
+    const name = uniqueName('td-inflight');
+    const dom = await c5.defineDomain(spec(name));
+    const pending = Promise.all([dom.info(), dom.xml(), dom.isPersistent()]);
+    const native = dom.nativeHandle();
+    await dom.free(); // the running calls keep the libvirt reference until they finish
+    const [info, xml, persistent] = await pending;
+    expect(info.state).toBe('shutoff');
+    expect(xml).toContain(`<name>${name}</name>`);
+    expect(persistent).toBe(true);
+    expect(native.isClosed()).toBe(true);
+    await expect(dom.info()).rejects.toMatchObject({ code: 'ERR_LIBVIRT_CLOSED' });
+    const again = await c5.domainByName(name);
+    const undefined_ = again.undefine();
+    const host = c5.hostname();
+    await again.free();
+    await undefined_;
+    await c5.close();
+    expect(await host).toBeTypeOf('string');
+    expect(await conn.findDomain(name)).toBeNull();
+  });
+
+  it('shares one native reference between lookups of a domain, released by its last owner', async () => {
+    const name = uniqueName('td-share');
+    const defined = await conn.defineDomain(spec(name));
+    const a = await conn.domainByName(name);
+    const b = await conn.domainByName(name);
+    expect(a).not.toBe(b);
+    const native = defined.nativeHandle();
+    expect(a.nativeHandle()).toBe(native);
+    expect(b.nativeHandle()).toBe(native);
+    // Each Domain is still its own handle: freeing one closes only that one.
+    await a.free();
+    await expect(a.info()).rejects.toMatchObject({ code: 'ERR_LIBVIRT_CLOSED' });
+    expect((await b.info()).state).toBe('shutoff');
+    await b.free();
+    expect(native.isClosed()).toBe(false);
+    // Started through `defined`: libvirt rewrote that reference's id, so a lookup gets its own.
+    await defined.start();
+    const c = await conn.domainByName(name);
+    expect(c.nativeHandle()).not.toBe(native);
+    expect(await c.id()).toBe(await defined.id());
+    await c.destroy();
+    const d = await conn.domainByName(name);
+    expect(await d.id()).toBeNull();
+    await defined.undefine();
+    for (const h of [c, d, defined]) await h.free();
+    expect(native.isClosed()).toBe(true);
   });
 
   it('supports await using', async () => {
