@@ -7,12 +7,18 @@
  *      same concurrency, same pool) and python3-rados (bench/py/rados_bench.py: blocking calls at
  *      depth 1, aio at depth 32). Each writes new objects at offset 0 for the same time; reads go
  *      over the objects that run wrote. Rounds rotate which tool goes first; medians. Between runs
- *      the objects are removed so that every run starts from the same pool.
+ *      the objects are removed so that every run starts from the same pool. Beside ops/s, each
+ *      run records the client's CPU time per operation (all its threads: ours is this process during
+ *      the run; python3-rados its own process during the run; rados bench its whole process,
+ *      connect included, read through bench/py/rados_bench.py --exec), the steadier figure on a
+ *      shared machine.
  *   2. RBD clone-and-open of a VM disk: clone of a protected snapshot of a 10 GiB golden image with
  *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
  *
  * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (3 per run),
- * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20).
+ * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (12: the
+ * OSD's memstore capacity; memory is taken only as objects are written, and one 3-s run of 4 MiB
+ * writes at ~300/s holds ~4 GB until it is removed: a full OSD makes writes wait for ever).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,24 +59,37 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const sizeName = (n: number): string => (n >= MiB ? `${n / MiB}m` : `${n / KiB}k`);
 
+interface RunResult {
+  opsPerSec: number;
+  /** Client CPU time per operation, µs (all threads). */
+  cpuUsPerOp: number;
+}
+
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+}
+
 /** Ours: `depth` loops, each awaiting one aio operation at a time, for `seconds`. */
-async function oursWrite(io: IoCtx, prefix: string, size: number, depth: number, seconds: number): Promise<{ opsPerSec: number; count: number }> {
+async function oursWrite(io: IoCtx, prefix: string, size: number, depth: number, seconds: number): Promise<RunResult & { count: number }> {
   const data = Buffer.alloc(size, 0x5a);
   let n = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: depth }, async () => {
       while (performance.now() < end) await io.write(`${prefix}_${n++}`, data, 0);
     }),
   );
-  return { opsPerSec: (n * 1000) / (performance.now() - t0), count: n };
+  return { opsPerSec: (n * 1000) / (performance.now() - t0), cpuUsPerOp: cpuUs(c0) / n, count: n };
 }
 
-async function oursRead(io: IoCtx, prefix: string, size: number, depth: number, seconds: number, count: number): Promise<number> {
+async function oursRead(io: IoCtx, prefix: string, size: number, depth: number, seconds: number, count: number): Promise<RunResult> {
   let n = 0;
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: depth }, async () => {
       const into = Buffer.allocUnsafe(size);
@@ -80,7 +99,7 @@ async function oursRead(io: IoCtx, prefix: string, size: number, depth: number, 
       }
     }),
   );
-  return (n * 1000) / (performance.now() - t0);
+  return { opsPerSec: (n * 1000) / (performance.now() - t0), cpuUsPerOp: cpuUs(c0) / n };
 }
 
 async function removePrefix(io: IoCtx, prefix: string, count: number): Promise<void> {
@@ -90,10 +109,13 @@ async function removePrefix(io: IoCtx, prefix: string, count: number): Promise<v
   }
 }
 
-function radosBenchIops(out: string): number {
-  const m = /Average IOPS:\s+([\d.]+)/.exec(out);
-  if (m === null) throw new Error(`no "Average IOPS" in rados bench output:\n${out.slice(-2000)}`);
-  return Number(m[1]);
+/** IOPS and CPU per operation from `rados bench` output run through rados_bench.py --exec. */
+function radosBenchResult(out: string): RunResult {
+  const iops = /Average IOPS:\s+([\d.]+)/.exec(out);
+  const made = /Total (?:writes|reads) made:\s+(\d+)/.exec(out);
+  const cpu = /CHILD_CPU_SECONDS ([\d.]+)/.exec(out);
+  if (iops === null || made === null || cpu === null) throw new Error(`unexpected rados bench output:\n${out.slice(-2000)}`);
+  return { opsPerSec: Number(iops[1]), cpuUsPerOp: (Number(cpu[1]) * 1e6) / Math.max(1, Number(made[1])) };
 }
 
 async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
@@ -101,13 +123,17 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
   const seconds = envInt('TSTACK_BENCH_CEPH_SECONDS', 3);
   const rounds = envInt('TSTACK_BENCH_CEPH_ROUNDS', 3);
   const clones = envInt('TSTACK_BENCH_CEPH_CLONES', 20);
+  const memstoreGiB = envInt('TSTACK_BENCH_CEPH_MEMSTORE_GIB', 12);
   const root = packageRoot();
   const scripts = path.join(root, 'scripts', 'services');
   const py = path.join(root, 'bench', 'py');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcbench-'));
   const { scenarios, done } = scenarioCollector(log);
   const t0 = performance.now();
-  const started = spawnSync('bash', [path.join(scripts, 'start-ceph.sh'), dir, String(port)], { encoding: 'utf8' });
+  const started = spawnSync('bash', [path.join(scripts, 'start-ceph.sh'), dir, String(port)], {
+    encoding: 'utf8',
+    env: { ...process.env, CEPH_MEMSTORE_BYTES: String(memstoreGiB * 1024 ** 3) },
+  });
   if (started.status !== 0) {
     spawnSync('bash', [path.join(scripts, 'stop-ceph.sh'), dir]);
     throw new Error(`start-ceph.sh failed: ${started.stderr}`);
@@ -125,9 +151,13 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
     for (const size of [4 * KiB, 4 * MiB]) for (const depth of [1, 32]) for (const op of ['write', 'read'] as const) combos.push({ op, size, depth });
 
     // Per (size, depth): one write run and one read run per tool per round.
-    const results = new Map<string, { ours: number[]; rados: number[]; python: number[] }>();
+    const results = new Map<string, { ours: RunResult[]; rados: RunResult[]; python: RunResult[] }>();
     const key = (c: Combo): string => `${c.op}-${sizeName(c.size)}-${c.depth}`;
     for (const c of combos) results.set(key(c), { ours: [], rados: [], python: [] });
+    const radosBench = async (args: readonly string[]): Promise<RunResult> =>
+      radosBenchResult(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), '--exec', 'rados', ...args]));
+    type PyOut = { ops: number; seconds: number; cpu_seconds: number };
+    const pyResult = (o: PyOut): RunResult => ({ opsPerSec: o.ops / o.seconds, cpuUsPerOp: (o.cpu_seconds * 1e6) / Math.max(1, o.ops) });
     let seq = 0;
     for (let r = 0; r < rounds; r++) {
       for (const size of [4 * KiB, 4 * MiB]) {
@@ -141,23 +171,23 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
             const prefix = `b${seq++}`;
             if (tool === 'ours') {
               const wr = await oursWrite(io, prefix, size, depth, seconds);
-              w.ours.push(wr.opsPerSec);
+              w.ours.push(wr);
               rd.ours.push(await oursRead(io, prefix, size, depth, seconds, wr.count));
               await removePrefix(io, prefix, wr.count);
             } else if (tool === 'rados') {
               const base = ['-c', conf, '-p', 'rbd', 'bench', String(seconds)];
               const common = ['-t', String(depth), '--run-name', prefix];
-              w.rados.push(radosBenchIops(await run('rados', [...base, 'write', '-b', String(size), '-O', String(size), '--no-cleanup', ...common])));
-              rd.rados.push(radosBenchIops(await run('rados', [...base, 'seq', ...common])));
+              w.rados.push(await radosBench([...base, 'write', '-b', String(size), '-O', String(size), '--no-cleanup', ...common]));
+              rd.rados.push(await radosBench([...base, 'seq', ...common]));
               await run('rados', ['-c', conf, '-p', 'rbd', 'cleanup', '--run-name', prefix]);
             } else {
               const args = [conf, keyring, 'rbd'];
-              const wj = JSON.parse(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), ...args, 'write', String(size), String(depth), String(seconds), prefix])) as { ops: number; seconds: number };
-              w.python.push(wj.ops / wj.seconds);
+              const wj = JSON.parse(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), ...args, 'write', String(size), String(depth), String(seconds), prefix])) as PyOut;
+              w.python.push(pyResult(wj));
               const rj = JSON.parse(
                 await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), ...args, 'read', String(size), String(depth), String(seconds), prefix, String(wj.ops)]),
-              ) as { ops: number; seconds: number };
-              rd.python.push(rj.ops / rj.seconds);
+              ) as PyOut;
+              rd.python.push(pyResult(rj));
               await removePrefix(io, prefix, wj.ops);
             }
           }
@@ -168,9 +198,11 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
     for (const c of combos) {
       const v = results.get(key(c));
       if (v === undefined) continue;
-      const ours = median(v.ours);
-      const rados = median(v.rados);
-      const python = median(v.python);
+      const ops = (rs: readonly RunResult[]): number[] => rs.map((x) => x.opsPerSec);
+      const cpu = (rs: readonly RunResult[]): number => median(rs.map((x) => x.cpuUsPerOp));
+      const ours = median(ops(v.ours));
+      const rados = median(ops(v.rados));
+      const python = median(ops(v.python));
       const id = `ceph-${key(c)}`;
       const s: ScenarioResult = {
         id,
@@ -183,8 +215,11 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
           ratioVsRadosBench: ours / rados,
           ratioVsPython: ours / python,
           mbPerSec: (ours * c.size) / MiB,
+          cpuUsPerOp: cpu(v.ours),
+          radosBenchCpuUsPerOp: cpu(v.rados),
+          pythonCpuUsPerOp: cpu(v.python),
         },
-        note: `ours ${v.ours.map((x) => Math.round(x)).join('/')}, rados bench ${v.rados.map((x) => Math.round(x)).join('/')}, python ${v.python.map((x) => Math.round(x)).join('/')}`,
+        note: `ops/s per round: ours ${ops(v.ours).map((x) => Math.round(x)).join('/')}, rados bench ${ops(v.rados).map((x) => Math.round(x)).join('/')}, python ${ops(v.python).map((x) => Math.round(x)).join('/')}`,
       };
       done([s]);
       targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: ≥ 90% of rados bench ops/s`, s, 'ratioVsRadosBench', '>', 0.9, '×'));

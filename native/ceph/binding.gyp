@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/completions.cc",
+        "src/submitter.cc",
         "src/errors.cc",
         "src/handle.cc",
         "src/rados_cluster.cc",

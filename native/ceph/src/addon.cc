@@ -65,10 +65,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       std::lock_guard<std::mutex> lock(addon->clustersMu);
       clusters.swap(addon->clusters);
     }
+    // Closing waits for every pending operation, queued submissions included: stop the submitter
+    // only after that.
     for (auto& w : clusters) {
       if (auto h = w.lock()) CloseNow(h);
     }
     WaitForBackgroundCloses();
+    addon->submitter.Stop();
   });
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory));
   exports.Set("versions", Napi::Function::New(env, Versions));

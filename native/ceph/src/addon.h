@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "submitter.h"
+
 namespace ceph_addon {
 
 struct Op;
@@ -39,6 +41,8 @@ struct Addon {
   // so that no librados thread outlives the process's static destructors.
   std::mutex clustersMu;
   std::vector<std::weak_ptr<Handle>> clusters;
+  // Large write submissions (see Launch in ioctx.h).
+  Submitter submitter;
   void Begin(Napi::Env env);
   void End(Napi::Env env);
 };
@@ -131,6 +135,14 @@ Napi::Value RunTask(Napi::Env env, const std::shared_ptr<Handle>& handle, const 
 struct ClusterHandle : Handle {
   rados_t rados = nullptr;
   bool connected = false;
+  // Operations of this cluster's I/O contexts queued on the submitter and not yet submitted. While
+  // > 0, every new operation queues behind them, so librados sees them in call order.
+  std::atomic<int> queued{0};
+  // Our aio operations between submission and completion, and their data bytes, beside the
+  // Objecter's throttle (objecter_inflight_ops / objecter_inflight_op_bytes, read at connect): a
+  // submission beyond it would wait inside librados, so it goes to the submitter instead.
+  std::atomic<int64_t> inflightOps{0}, inflightBytes{0};
+  int64_t maxInflightOps = 1024, maxInflightBytes = 100 << 20;
  protected:
   void FinishClose() override;
 };

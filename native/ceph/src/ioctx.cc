@@ -1,6 +1,6 @@
 // I/O context: object I/O on one pool (and namespace). Data operations go through librados aio
-// completions submitted on the JS thread; lock and listing calls, which have no aio form, run on
-// worker threads.
+// completions, submitted on the JS thread (large writes: on the submission thread, see Launch);
+// lock and listing calls, which have no aio form, run on worker threads.
 #include <sys/time.h>
 
 #include <cstring>
@@ -12,10 +12,19 @@ namespace ceph_addon {
 Napi::Value StartWatch(const Napi::CallbackInfo& info, const std::shared_ptr<IoctxHandle>& h);
 Napi::Value StartNotify(const Napi::CallbackInfo& info, const std::shared_ptr<IoctxHandle>& h);
 
+void Uncount(AioOp* op) {
+  if (op->budget < 0) return;
+  ClusterHandle& cluster = *op->h->cluster;
+  cluster.inflightOps.fetch_sub(1, std::memory_order_relaxed);
+  cluster.inflightBytes.fetch_sub(op->budget, std::memory_order_relaxed);
+  op->budget = -1;
+}
+
 void OnAioDone(rados_completion_t c, void* arg) {
   auto* op = static_cast<AioOp*>(arg);
   op->rc = rados_aio_get_return_value(c);
   rados_aio_release(c);
+  Uncount(op);
   op->h->DonePending();
   Post(op);
 }
@@ -208,11 +217,14 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     uint64_t off = U64Arg(info, 2, "offset");
     Napi::Value rej;
     if (Closed(env, "write", &rej)) return rej;
-    auto* op = new AioOp(env, "write", oid, h_);
+    // The op's detail is the oid: the submission reads it from there.
+    auto* op = new AioOp(env, "write", std::move(oid), h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_write(io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), data.Length(), off);
-    });
+    const char* p = reinterpret_cast<const char*>(data.Data());
+    size_t len = data.Length();
+    return Launch(
+        env, op, [op, io, p, len, off](rados_completion_t c) { return rados_aio_write(io, op->detail.c_str(), c, p, len, off); },
+        len >= kOffThreadSubmitBytes, data, len);
   }
 
   Napi::Value WriteFull(const Napi::CallbackInfo& info) { return WholeBufferWrite(info, "writeFull", rados_aio_write_full); }
@@ -227,11 +239,13 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     auto data = BufArg(info, 1, "data");
     Napi::Value rej;
     if (Closed(env, name, &rej)) return rej;
-    auto* op = new AioOp(env, name, oid, h_);
+    auto* op = new AioOp(env, name, std::move(oid), h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return aio(io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), data.Length());
-    });
+    const char* p = reinterpret_cast<const char*>(data.Data());
+    size_t len = data.Length();
+    return Launch(
+        env, op, [op, io, aio, p, len](rados_completion_t c) { return aio(io, op->detail.c_str(), c, p, len); },
+        len >= kOffThreadSubmitBytes, data, len);
   }
 
   // read(oid, into, offset) -> bytes read. librados reads straight into the Buffer.
@@ -242,12 +256,14 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     uint64_t off = U64Arg(info, 2, "offset");
     Napi::Value rej;
     if (Closed(env, "read", &rej)) return rej;
-    auto* op = new ReadOp(env, "read", oid, h_);
+    auto* op = new ReadOp(env, "read", std::move(oid), h_);
     op->buf = Napi::Persistent(into);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_read(io, oid.c_str(), c, reinterpret_cast<char*>(into.Data()), into.Length(), off);
-    });
+    char* p = reinterpret_cast<char*>(into.Data());
+    size_t len = into.Length();
+    return Launch(
+        env, op, [op, io, p, len, off](rados_completion_t c) { return rados_aio_read(io, op->detail.c_str(), c, p, len, off); }, false,
+        Napi::Value(), len);
   }
 
   Napi::Value Stat(const Napi::CallbackInfo& info) {
@@ -255,9 +271,9 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     std::string oid = StrArg(info, 0, "oid");
     Napi::Value rej;
     if (Closed(env, "stat", &rej)) return rej;
-    auto* op = new StatOp(env, "stat", oid, h_);
+    auto* op = new StatOp(env, "stat", std::move(oid), h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) { return rados_aio_stat(io, oid.c_str(), c, &op->size, &op->mtime); });
+    return Launch(env, op, [op, io](rados_completion_t c) { return rados_aio_stat(io, op->detail.c_str(), c, &op->size, &op->mtime); });
   }
 
   Napi::Value Remove(const Napi::CallbackInfo& info) {
@@ -265,20 +281,26 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     std::string oid = StrArg(info, 0, "oid");
     Napi::Value rej;
     if (Closed(env, "remove", &rej)) return rej;
-    auto* op = new AioOp(env, "remove", oid, h_);
+    auto* op = new AioOp(env, "remove", std::move(oid), h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) { return rados_aio_remove(io, oid.c_str(), c); });
+    return Launch(env, op, [op, io](rados_completion_t c) { return rados_aio_remove(io, op->detail.c_str(), c); });
   }
 
   template <class Fill>
-  Napi::Value WriteOp(Napi::Env env, const char* name, const std::string& oid, AioOp* op, Fill fill) {
+  Napi::Value WriteOp(Napi::Env env, const char* name, const std::string& oid, AioOp* op, Fill fill, size_t bytes = 0) {
+    // fill() copies what the steps need into the write op (librados encodes them at once).
     rados_write_op_t w = rados_create_write_op();
     fill(w);
     rados_ioctx_t io = h_->io;
-    Napi::Value p = Launch(env, op, [&](rados_completion_t c) { return rados_aio_write_op_operate(w, io, c, oid.c_str(), nullptr, 0); });
-    // The objecter has taken the operation's steps; the op object itself is no longer needed.
-    rados_release_write_op(w);
-    return p;
+    return Launch(
+        env, op,
+        [w, io, oid](rados_completion_t c) {
+          int rc = rados_aio_write_op_operate(w, io, c, oid.c_str(), nullptr, 0);
+          // The objecter has taken the operation's steps; the op object itself is no longer needed.
+          rados_release_write_op(w);
+          return rc;
+        },
+        false, Napi::Value(), bytes);
   }
 
   Napi::Value Truncate(const Napi::CallbackInfo& info) {
@@ -315,9 +337,11 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     auto* op = new ReadOp(env, "getXattr", oid + " " + name, h_);
     op->buf = Napi::Persistent(into);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_getxattr(io, oid.c_str(), c, name.c_str(), reinterpret_cast<char*>(into.Data()), into.Length());
-    });
+    char* p = reinterpret_cast<char*>(into.Data());
+    size_t len = into.Length();
+    return Launch(
+        env, op, [io, oid, name, p, len](rados_completion_t c) { return rados_aio_getxattr(io, oid.c_str(), c, name.c_str(), p, len); },
+        false, Napi::Value(), name.size());
   }
 
   Napi::Value SetXattr(const Napi::CallbackInfo& info) {
@@ -329,9 +353,11 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     if (Closed(env, "setXattr", &rej)) return rej;
     auto* op = new AioOp(env, "setXattr", oid + " " + name, h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) {
-      return rados_aio_setxattr(io, oid.c_str(), c, name.c_str(), reinterpret_cast<const char*>(value.Data()), value.Length());
-    });
+    const char* p = reinterpret_cast<const char*>(value.Data());
+    size_t len = value.Length();
+    return Launch(
+        env, op, [io, oid, name, p, len](rados_completion_t c) { return rados_aio_setxattr(io, oid.c_str(), c, name.c_str(), p, len); },
+        false, value, name.size() + len);
   }
 
   Napi::Value RmXattr(const Napi::CallbackInfo& info) {
@@ -342,7 +368,7 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     if (Closed(env, "rmXattr", &rej)) return rej;
     auto* op = new AioOp(env, "rmXattr", oid + " " + name, h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) { return rados_aio_rmxattr(io, oid.c_str(), c, name.c_str()); });
+    return Launch(env, op, [io, oid, name](rados_completion_t c) { return rados_aio_rmxattr(io, oid.c_str(), c, name.c_str()); });
   }
 
   Napi::Value GetXattrs(const Napi::CallbackInfo& info) {
@@ -350,9 +376,9 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     std::string oid = StrArg(info, 0, "oid");
     Napi::Value rej;
     if (Closed(env, "getXattrs", &rej)) return rej;
-    auto* op = new XattrsOp(env, "getXattrs", oid, h_);
+    auto* op = new XattrsOp(env, "getXattrs", std::move(oid), h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) { return rados_aio_getxattrs(io, oid.c_str(), c, &op->iter); });
+    return Launch(env, op, [op, io](rados_completion_t c) { return rados_aio_getxattrs(io, op->detail.c_str(), c, &op->iter); });
   }
 
   // omapSet(oid, keys: string[], values: Buffer[])
@@ -375,8 +401,11 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     }
     Napi::Value rej;
     if (Closed(env, "omapSet", &rej)) return rej;
-    return WriteOp(env, "omapSet", oid, new AioOp(env, "omapSet", oid, h_),
-                   [&](rados_write_op_t w) { rados_write_op_omap_set2(w, k.ptrs.data(), vp.data(), k.lens.data(), vl.data(), keys.size()); });
+    size_t bytes = 0;
+    for (size_t i = 0; i < keys.size(); i++) bytes += k.lens[i] + vl[i];
+    return WriteOp(
+        env, "omapSet", oid, new AioOp(env, "omapSet", oid, h_),
+        [&](rados_write_op_t w) { rados_write_op_omap_set2(w, k.ptrs.data(), vp.data(), k.lens.data(), vl.data(), keys.size()); }, bytes);
   }
 
   Napi::Value OmapRemoveKeys(const Napi::CallbackInfo& info) {
@@ -403,9 +432,11 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     rados_read_op_t r = rados_create_read_op();
     fill(r);
     rados_ioctx_t io = h_->io;
-    Napi::Value p = Launch(env, op, [&](rados_completion_t c) { return rados_aio_read_op_operate(r, io, c, oid.c_str(), 0); });
-    rados_release_read_op(r);
-    return p;
+    return Launch(env, op, [r, io, oid](rados_completion_t c) {
+      int rc = rados_aio_read_op_operate(r, io, c, oid.c_str(), 0);
+      rados_release_read_op(r);
+      return rc;
+    });
   }
 
   Napi::Value OmapGetByKeys(const Napi::CallbackInfo& info) {
@@ -450,7 +481,7 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     return WriteOp(env, "compareAndWrite", oid, op, [&](rados_write_op_t w) {
       rados_write_op_cmpext(w, reinterpret_cast<const char*>(cmp.Data()), cmp.Length(), cmpOff, &op->prval);
       rados_write_op_write(w, reinterpret_cast<const char*>(data.Data()), data.Length(), off);
-    });
+    }, cmp.Length() + data.Length());
   }
 
   // list(allNamespaces) -> [[oid, namespace, locator], ...]
@@ -540,7 +571,7 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     if (Closed(env, "unlock", &rej)) return rej;
     auto* op = new AioOp(env, "unlock", oid + " " + name, h_);
     rados_ioctx_t io = h_->io;
-    return Launch(env, op, [&](rados_completion_t c) { return rados_aio_unlock(io, oid.c_str(), name.c_str(), cookie.c_str(), c); });
+    return Launch(env, op, [io, oid, name, cookie](rados_completion_t c) { return rados_aio_unlock(io, oid.c_str(), name.c_str(), cookie.c_str(), c); });
   }
 
   Napi::Value BreakLock(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 // Cluster: a rados_t connection. Connecting, pool management, statistics and monitor commands are
 // blocking library calls and run on worker threads.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -66,6 +67,9 @@ class Cluster : public Napi::ObjectWrap<Cluster> {
       }
       rc = rados_connect(r);
       if (rc < 0) { op.detail = "(to the monitors)"; rados_shutdown(r); return rc; }
+      char buf[32];
+      if (rados_conf_get(r, "objecter_inflight_ops", buf, sizeof buf) == 0) h->maxInflightOps = std::atoll(buf);
+      if (rados_conf_get(r, "objecter_inflight_op_bytes", buf, sizeof buf) == 0) h->maxInflightBytes = std::atoll(buf);
       h->rados = r;
       return 0;
     });

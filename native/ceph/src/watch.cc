@@ -247,11 +247,16 @@ Napi::Value StartNotify(const Napi::CallbackInfo& info, const std::shared_ptr<Io
   std::string oid = StrArg(info, 0, "oid");
   auto data = BufArg(info, 1, "data");
   uint64_t timeoutMs = U64Arg(info, 2, "timeoutMs");
-  auto* op = new NotifyOp(env, "notify", oid, h);
-  return Launch(env, op, [&](rados_completion_t c) {
-    return rados_aio_notify(h->io, oid.c_str(), c, reinterpret_cast<const char*>(data.Data()), static_cast<int>(data.Length()),
-                            timeoutMs, &op->reply, &op->replyLen);
-  });
+  auto* op = new NotifyOp(env, "notify", std::move(oid), h);
+  rados_ioctx_t io = h->io;
+  const char* p = reinterpret_cast<const char*>(data.Data());
+  int len = static_cast<int>(data.Length());
+  return Launch(
+      env, op,
+      [op, io, p, len, timeoutMs](rados_completion_t c) {
+        return rados_aio_notify(io, op->detail.c_str(), c, p, len, timeoutMs, &op->reply, &op->replyLen);
+      },
+      false, data, static_cast<size_t>(len));
 }
 
 void InitWatch(Napi::Env env, Napi::Object exports) {

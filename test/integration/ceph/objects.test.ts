@@ -265,4 +265,54 @@ describe('ceph objects through librados aio (real cluster)', () => {
     await closing;
     expect((await io.readAll('closing-31')).toString()).toBe('z');
   });
+
+  it('submits large writes from the submission thread, behind nothing and ahead of what follows', async () => {
+    // 4 MiB and 1 MiB go through the addon's submission thread; the small write, the append and
+    // the read issued right after them without waiting must still reach librados in call order.
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
+    const pending = [io.writeFull('large-1', big), io.write('large-1', 'bb', 1), io.append('large-1', Buffer.alloc(1024 * 1024, 0x63))];
+    const read = io.read('large-1', 8, 0);
+    const tail = io.read('large-1', 4, 5 * 1024 * 1024 - 2);
+    const stat = io.stat('large-1');
+    await Promise.all(pending);
+    expect((await read).toString()).toBe('abbaaaaa');
+    expect((await tail).toString()).toBe('cc');
+    expect((await stat).size).toBe(5 * 1024 * 1024);
+    expect((await ceph.cli('rados', ['-p', 'objects', 'get', 'large-1', '-'])).subarray(0, 4).toString()).toBe('abba');
+    await io.remove('large-1');
+  });
+
+  it('rejects a large write the OSD refuses with a typed error, and later operations still run', async () => {
+    // Beyond osd_max_object_size (128 MiB): the OSD answers EFBIG.
+    const refused = io.write('large-2', Buffer.alloc(1024 * 1024, 1), 200 * 1024 * 1024);
+    const after = io.writeFull('large-2', 'ok');
+    await expect(refused).rejects.toMatchObject({ errnoName: 'EFBIG', op: 'write', detail: 'large-2' });
+    await after;
+    expect((await io.readAll('large-2')).toString()).toBe('ok');
+    await io.remove('large-2');
+  });
+
+  it('takes more operations at once than the Objecter lets in flight (objecter_inflight_ops 1024)', async () => {
+    // Past the limit, submissions go to the submission thread (which waits there, in order)
+    // instead of waiting on the JS thread; all complete and land.
+    const n = 1500;
+    const writes = Array.from({ length: n }, (_, i) => io.writeFull(`throttled-${i % 300}`, `v${i}`));
+    const reads = Array.from({ length: 300 }, (_, i) => io.read(`throttled-${i}`, 16));
+    await Promise.all(writes);
+    const got = await Promise.all(reads);
+    expect(got.map((b) => b.toString())).toEqual(Array.from({ length: 300 }, (_, i) => `v${i + 1200}`));
+    await Promise.all(Array.from({ length: 300 }, (_, i) => io.remove(`throttled-${i}`)));
+  });
+
+  it('waits for queued large writes on close and refuses new ones', async () => {
+    const c = await a.openIoctx('objects');
+    const data = Buffer.alloc(1024 * 1024, 0x7a);
+    const writes = Array.from({ length: 8 }, (_, i) => c.writeFull(`closing-large-${i}`, data));
+    const closing = c.close();
+    await expect(c.write('closing-large-0', data)).rejects.toBeInstanceOf(CephClosedError);
+    await Promise.all(writes);
+    await closing;
+    expect((await io.readAll('closing-large-7')).equals(data)).toBe(true);
+    await Promise.all(writes.map((_, i) => io.remove(`closing-large-${i}`)));
+  });
 });
