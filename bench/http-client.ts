@@ -1,7 +1,9 @@
 /**
  * The HTTP client side of the placement-http suite: one request helper over node:http with a
- * keep-alive agent, placeload's loader (docs/placement-rules.md rules 96–99), and the timing loops
- * for a repeated GET (sequential, or N clients in parallel). The same code drives every server.
+ * keep-alive agent (the answer check and the node:http comparison phases), placeload's loader
+ * (docs/placement-rules.md rules 96–99) and the timing loops for a repeated GET (sequential, or N
+ * clients in parallel), both over any Sender: this node:http Endpoint or the lean raw-socket
+ * client of placement-http-lean.ts. The same code drives every server.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -9,8 +11,22 @@ import type { Socket } from 'node:net';
 
 import { AGG_A, AGG_B, AGG_C } from './placement.bench.js';
 
-/** One server as the client sees it. A fresh agent per phase: connections are counted per phase. */
-export class Endpoint {
+/**
+ * What the loaders and timing loops drive: one server through one client implementation
+ * (node:http here, the lean raw-socket client of placement-http-lean.ts).
+ */
+export interface Sender {
+  readonly label: string;
+  /** Never rejects: a failure below HTTP is status 0 with its error code. */
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; bytes: number; ms: number; error?: string }>;
+  /** Drops the connections and starts counting them again. */
+  reset(): void;
+  /** Connections opened since the last reset. */
+  readonly connections: number;
+}
+
+/** One server as node:http sees it. A fresh agent per phase: connections are counted per phase. */
+export class Endpoint implements Sender {
   agent: http.Agent;
   /** Sockets the current agent has opened (a keep-alive server reuses them; uwsgi closes each). */
   connections = 0;
@@ -39,6 +55,14 @@ export class Endpoint {
 
   destroy(): void {
     this.agent.destroy();
+  }
+
+  request(method: string, path: string, body?: unknown): Promise<Answer> {
+    return send(this, method, path, body);
+  }
+
+  reset(): void {
+    this.resetAgent();
   }
 
   get url(): string {
@@ -144,8 +168,8 @@ export interface LoadResult {
  * The cycles restart with each run, as placeload's do. A provider whose step fails is left there
  * (its later steps would fail on the generation anyway).
  */
-export async function placeload(ep: Endpoint, count: number, concurrency: number): Promise<LoadResult> {
-  ep.resetAgent();
+export async function placeload(ep: Sender, count: number, concurrency: number): Promise<LoadResult> {
+  ep.reset();
   const errors: Record<string, number> = {};
   let requests = 0;
   let retries = 0;
@@ -160,12 +184,12 @@ export async function placeload(ep: Endpoint, count: number, concurrency: number
       ['PUT', 'traits', `/resource_providers/${uuid}/traits`, { resource_provider_generation: 2, traits: TRAIT_CYCLE[k] }],
     ];
     for (const [method, what, path, body] of steps) {
-      let a = await send(ep, method, path, body);
+      let a = await ep.request(method, path, body);
       requests++;
       // A server error is retried, at most twice, as a careful client would; each retry is counted.
       for (let attempt = 1; attempt <= 2 && a.status >= 500; attempt++) {
         retries++;
-        a = await send(ep, method, path, body);
+        a = await ep.request(method, path, body);
         requests++;
       }
       // At microversion 1.39 every one of these answers 200 (POST /resource_providers since 1.20).
@@ -230,8 +254,8 @@ export function percentile(sorted: readonly number[], p: number): number {
  * = sequential requests). No client starts a request once the stop rule is met; requests in
  * flight are finished and counted.
  */
-export async function timeGet(ep: Endpoint, path: string, clients: number, rule: StopRule, expectedBytes: number): Promise<TimedRun> {
-  ep.resetAgent();
+export async function timeGet(ep: Sender, path: string, clients: number, rule: StopRule, expectedBytes: number): Promise<TimedRun> {
+  ep.reset();
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let requests = 0;
@@ -245,7 +269,7 @@ export async function timeGet(ep: Endpoint, path: string, clients: number, rule:
   };
   const client = async (): Promise<void> => {
     while (!stop()) {
-      const a = await send(ep, 'GET', path);
+      const a = await ep.request('GET', path);
       requests++;
       last = performance.now();
       if (a.status === 200) {

@@ -154,6 +154,8 @@ export class UpstreamPlacement implements Server {
         ...process.env,
         PLACEMENT_DB: 'mariadb',
         PLACEMENT_RESET: '1',
+        // …and the bench's own client tool (wrk), with the same retries.
+        PLACEMENT_BENCH_TOOLS: '1',
         PLACEMENT_PROCESSES: String(o.processes),
         PLACEMENT_THREADS: String(o.threads),
       },

@@ -12,6 +12,8 @@
 #   PLACEMENT_PROCESSES  uwsgi worker processes (default 2)
 #   PLACEMENT_THREADS    threads per worker (default 4)
 #   PLACEMENT_RESET=1    start with an empty database (only when the server is not running)
+#   PLACEMENT_BENCH_TOOLS=1  also install the load generator bench/placement-http.bench.ts drives
+#                        both servers with (Debian's wrk)
 #
 # Sizing: 2 processes x 4 threads for a 2-core machine. Request handling is mostly Python (one
 # GIL per process), so one process per core gives the parallelism, and a few threads per process
@@ -142,6 +144,7 @@ fi
 
 pkgs=(python3-placement uwsgi-core uwsgi-plugin-python3 curl)
 [ "$backend" = sqlite ] || pkgs+=(mariadb-server mariadb-client python3-pymysql)
+[ "${PLACEMENT_BENCH_TOOLS:-0}" != 1 ] || pkgs+=(wrk)
 apt_install "${pkgs[@]}"
 
 # ---- database -----------------------------------------------------------------------------------

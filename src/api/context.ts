@@ -34,6 +34,11 @@ export interface Reply {
   /** The body already serialised as JSON (wins over `body`): for answers built as text or bytes. */
   rawJson?: string | Buffer;
   headers?: Record<string, string>;
+  /**
+   * Called once the answer has been handed to the kernel (the response's 'finish'): a `rawJson`
+   * Buffer lent from a pool may then be reused. Not called when the connection dies first.
+   */
+  sent?: () => void;
 }
 
 export type Handler = (ctx: RequestContext) => Reply;

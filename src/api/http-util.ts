@@ -7,7 +7,23 @@ import { HttpError } from './http-error.js';
  */
 export function freshness(ctx: RequestContext, lastModifiedMs: number): Record<string, string> {
   if (!ctx.version.atLeast(1, 15)) return {};
-  return { 'last-modified': new Date(lastModifiedMs).toUTCString(), 'cache-control': 'no-cache' };
+  return { 'last-modified': httpDate(lastModifiedMs), 'cache-control': 'no-cache' };
+}
+
+let lastSecond = NaN;
+let lastDate = '';
+
+/**
+ * An HTTP date (whole seconds), remembered for the last second asked for: most answers of a busy
+ * second carry the same one, and formatting a Date costs more than the rest of the header.
+ */
+export function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastDate = new Date(second * 1000).toUTCString();
+  }
+  return lastDate;
 }
 
 /** Refuses query parameters an endpoint does not take, as Placement's query schemas do. */

@@ -76,7 +76,8 @@ function loadTokens(path: string): StaticToken[] {
  * graceful stop that answers every request in flight before the journal is closed.
  */
 export async function servePlacement(options: ServeOptions): Promise<number> {
-  const logger = jsonLogger(process.stderr);
+  // One write per turn of the event loop, not per request; flushed at the end and at exit.
+  const logger = jsonLogger(process.stderr, { buffered: true });
   const auth: Authenticator = options.tokensFile === undefined ? new NoAuth() : new StaticTokenAuth(loadTokens(options.tokensFile));
   const durable = options.journal === undefined ? undefined : DurablePlacement.open(options.journal);
   const engine = durable?.engine ?? new PlacementEngine({ logger });
@@ -98,5 +99,6 @@ export async function servePlacement(options: ServeOptions): Promise<number> {
   await server.close();
   durable?.close();
   logger.info({}, 'placement API stopped');
+  logger.flush();
   return 0;
 }

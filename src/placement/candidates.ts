@@ -38,7 +38,10 @@ export interface CandidateQuery {
  */
 export interface AllocationRequest {
   readonly allocations: Readonly<Record<string, { readonly resources: Readonly<Resources> }>>;
-  /** Suffix → providers that satisfied that group ('' is the unsuffixed group). */
+  /**
+   * Suffix → providers that satisfied that group ('' is the unsuffixed group). Every provider of
+   * `allocations` serves some group, so is named here (the answer's JSON writer relies on it).
+   */
   readonly mappings: Readonly<Record<string, readonly string[]>>;
 }
 

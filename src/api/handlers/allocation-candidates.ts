@@ -12,8 +12,8 @@ import { freshness } from '../http-util.js';
 import type { Microversion } from '../microversion.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
-import type { CandidateJsonShape } from './allocation-candidates-json.js';
-import { candidatesJsonBytes } from './allocation-candidates-json.js';
+import type { AnswerLease, CandidateJsonShape } from './allocation-candidates-json.js';
+import { AnswerBuffers, candidatesJsonLease } from './allocation-candidates-json.js';
 
 /**
  * Server options of this endpoint. `randomize` is Placement's `randomize_allocation_candidates`
@@ -387,7 +387,7 @@ function shapeFor(v: Microversion, requestedClasses: ReadonlySet<string>): Candi
   };
 }
 
-function compute(ctx: RequestContext, rng: Rng | undefined): Buffer {
+function compute(ctx: RequestContext, rng: Rng | undefined, buffers: AnswerBuffers): AnswerLease {
   const { query, limit, requestedClasses } = parseQuery(ctx);
   const nestedAware = ctx.version.atLeast(1, 29);
   const engineQuery: { -readonly [K in keyof CandidateQuery]: CandidateQuery[K] } = { ...query };
@@ -396,17 +396,20 @@ function compute(ctx: RequestContext, rng: Rng | undefined): Buffer {
   if (rng !== undefined) engineQuery.rng = rng;
   const result = ctx.engine.getAllocationCandidates(engineQuery);
   const shape = shapeFor(ctx.version, requestedClasses);
-  if (nestedAware) return candidatesJsonBytes(result.allocationRequests, result.providerSummaries, undefined, shape);
+  if (nestedAware) return candidatesJsonLease(buffers, result.allocationRequests, result.providerSummaries, undefined, shape);
   const { requests, summaryUuids } = withoutNesting(result, limit);
-  return candidatesJsonBytes(requests, result.providerSummaries, summaryUuids, shape);
+  return candidatesJsonLease(buffers, requests, result.providerSummaries, summaryUuids, shape);
 }
 
-function listAllocationCandidates(ctx: RequestContext, rng: Rng | undefined): Reply {
+function listAllocationCandidates(ctx: RequestContext, rng: Rng | undefined, buffers: AnswerBuffers): Reply {
   authorize(ctx, 'placement:allocation_candidates:list', 'read');
-  return { status: 200, rawJson: compute(ctx, rng), headers: freshness(ctx, Date.now()) };
+  const answer = compute(ctx, rng, buffers);
+  return { status: 200, rawJson: answer.bytes, headers: freshness(ctx, Date.now()), sent: answer.release };
 }
 
 export function registerAllocationCandidates(router: Router, options: CandidateOptions = {}): void {
   const rng = options.randomize === true ? seededRng(options.seed ?? randomInt(0, 2 ** 32 - 1)) : undefined;
-  router.add('GET', '/allocation_candidates', (ctx) => listAllocationCandidates(ctx, rng), [1, 10]);
+  // Answer buffers of this server's candidates answers, reused once each answer is written out.
+  const buffers = new AnswerBuffers();
+  router.add('GET', '/allocation_candidates', (ctx) => listAllocationCandidates(ctx, rng, buffers), [1, 10]);
 }
