@@ -15,10 +15,13 @@
  *   2. RBD clone-and-open of a VM disk: clone of a protected snapshot of a 10 GiB golden image with
  *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
  *
- * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (3 per run),
- * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (12: the
- * OSD's memstore capacity; memory is taken only as objects are written, and one 3-s run of 4 MiB
- * writes at ~300/s holds ~4 GB until it is removed: a full OSD makes writes wait for ever).
+ * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (2 per run),
+ * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (4: the
+ * OSD's memstore capacity; memory is taken only as objects are written, and one 2-s run of 4 MiB
+ * writes at ~400/s holds ~3 GB until it is removed). With 12 GiB, Ceph 16's OSD once engaged its
+ * full failsafe with "now -2147483648% full" halfway through a run (a statfs figure that overflowed,
+ * not a full store); a full OSD makes writes wait, so the bench's own operations time out after
+ * 120 s and the tools' after 180 s instead of hanging.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,7 +40,7 @@ function envInt(name: string, dflt: number): number {
 
 function run(file: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 64 << 20, timeout: 180_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${path.basename(file)} ${args.join(' ')} failed: ${err.message}\n${stderr}`, { cause: err }));
       else resolve(stdout);
     });
@@ -120,10 +123,10 @@ function radosBenchResult(out: string): RunResult {
 
 async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
   const port = envInt('TSTACK_BENCH_CEPH_PORT', 27160);
-  const seconds = envInt('TSTACK_BENCH_CEPH_SECONDS', 3);
+  const seconds = envInt('TSTACK_BENCH_CEPH_SECONDS', 2);
   const rounds = envInt('TSTACK_BENCH_CEPH_ROUNDS', 3);
   const clones = envInt('TSTACK_BENCH_CEPH_CLONES', 20);
-  const memstoreGiB = envInt('TSTACK_BENCH_CEPH_MEMSTORE_GIB', 12);
+  const memstoreGiB = envInt('TSTACK_BENCH_CEPH_MEMSTORE_GIB', 4);
   const root = packageRoot();
   const scripts = path.join(root, 'scripts', 'services');
   const py = path.join(root, 'bench', 'py');
@@ -145,7 +148,8 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
   const targets: TargetResult[] = [];
   let cluster: Cluster | undefined;
   try {
-    cluster = await Cluster.connect({ conf, keyring });
+    // An OSD that goes full makes writes wait for ever: with an OSD timeout the run fails instead.
+    cluster = await Cluster.connect({ conf, keyring, timeouts: { osdOpMs: 120_000 } });
     const io = await cluster.openIoctx('rbd');
     const combos: Combo[] = [];
     for (const size of [4 * KiB, 4 * MiB]) for (const depth of [1, 32]) for (const op of ['write', 'read'] as const) combos.push({ op, size, depth });
