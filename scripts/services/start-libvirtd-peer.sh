@@ -19,12 +19,9 @@ sock="$base/sock/libvirt-sock"
 uri="qemu+unix:///system?socket=$sock"
 
 answers() { timeout 10 virsh -q -c "$uri" version >/dev/null 2>&1; }
-alive() { # pid file -> running (zombies count as gone)
-  local pid
-  [ -f "$1" ] || return 1
-  pid="$(cat "$1" 2>/dev/null || true)"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+alive() { svc_pid "$1" >/dev/null; } # pid file -> running (zombies count as gone)
 
 if answers; then
   echo "$uri"

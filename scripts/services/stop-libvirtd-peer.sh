@@ -5,23 +5,8 @@ set -uo pipefail
 base="${TSTACK_LIBVIRT_PEER_DIR:-/run/tstack-libvirt-peer}"
 uri="qemu+unix:///system?socket=$base/sock/libvirt-sock"
 
-stop_pidfile() {
-  local file="$1" pid
-  [ -f "$file" ] || return 0
-  pid="$(cat "$file" 2>/dev/null || true)"
-  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      [ -d "/proc/$pid" ] || break
-      grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && break
-      sleep 0.1
-    done
-    if [ -d "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$file"
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 [ -d "$base" ] || exit 0
 # Guests of the peer would outlive its daemon (QEMU keeps running): end them first.
@@ -30,7 +15,7 @@ if [ -f "$base/libvirtd.pid" ]; then
     timeout 20 virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
   done
 fi
-stop_pidfile "$base/libvirtd.pid"
-stop_pidfile "$base/virtlogd.pid"
+svc_stop_pidfile "$base/libvirtd.pid"
+svc_stop_pidfile "$base/virtlogd.pid"
 [ -f "$base/host-uuid" ] && rm -rf "$base"
 exit 0
