@@ -175,6 +175,11 @@ export function target(
   return { target: name, kind, scenario: scenario?.id ?? '(not run)', metric, comparison, threshold, unit, value, pass };
 }
 
+/** A lookup of a suite's scenarios by id, for its targets (undefined: the scenario did not run). */
+export function scenarioLookup(scenarios: readonly ScenarioResult[]): (id: string) => ScenarioResult | undefined {
+  return (id) => scenarios.find((s) => s.id === id);
+}
+
 export { packageRoot } from '../common/package-root.js';
 
 /** Collects a suite's scenario results and logs each one's derived figures as it arrives. */

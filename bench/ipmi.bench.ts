@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 
 import { IpmiPool, LanplusSession, type BmcTarget } from '../bindings/ipmi/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome } from './harness.js';
-import { packageRoot, scenarioCollector, target } from './harness.js';
+import { packageRoot, scenarioCollector, target, scenarioLookup } from './harness.js';
 
 const USER = 'admin';
 const PASSWORD = 'password';
@@ -239,7 +239,7 @@ async function runIpmi(log: (line: string) => void): Promise<SuiteOutcome> {
     spawnSync('bash', [path.join(scripts, 'stop-ipmi-sim.sh'), dir]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   return {
     scenarios,
     targets: [

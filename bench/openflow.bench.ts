@@ -36,7 +36,7 @@ import {
   type OfMessage,
 } from '../bindings/openflow/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TimedCase } from './harness.js';
-import { consume, managed, packageRoot, scenarioCollector, target, timeCases } from './harness.js';
+import { consume, managed, packageRoot, scenarioCollector, target, timeCases, scenarioLookup } from './harness.js';
 import { checkPort, portAnswers, treeCpuSeconds } from './servers.js';
 
 const FLOWS = 10_000;
@@ -331,7 +331,7 @@ async function runOpenflow(log: (line: string) => void): Promise<SuiteOutcome> {
   done(await flowMods(log));
   log('(3) codec throughput');
   done(await codec());
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   return {
     scenarios,
     targets: [

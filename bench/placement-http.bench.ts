@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { packageRoot, target } from './harness.js';
+import { packageRoot, target, scenarioLookup } from './harness.js';
 import type { LoadResult, StopRule, TimedRun } from './http-client.js';
 import { Endpoint, percentile, placeload, send, timeGet } from './http-client.js';
 import { LeanEndpoint } from './placement-http-lean.js';
@@ -511,7 +511,7 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   (journalScenario.checks as Record<string, number | string>).journalBytes = jBytes;
   scenarios.push(secondScenario, journalScenario);
 
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   const targets: TargetResult[] = [
     target('target', `loading ${PROVIDERS.toLocaleString('en-US')} providers ≥ ${GOAL_LOAD_SPEEDUP}× faster than upstream`, byId('tstack-load-1k'), 'loadSpeedup', '>', GOAL_LOAD_SPEEDUP, '×'),
     target('target', `≥ ${GOAL_RPS_RATIO}× upstream's req/s, candidates query alone`, byId('tstack-candidates-alone'), 'reqPerSecRatio', '>', GOAL_RPS_RATIO, '×'),

@@ -13,7 +13,7 @@ import { seededRng } from '../common/rng.js';
 import type { AllocationRequest, CandidateQuery, ConsumerAllocationsWrite, InventoryInput, Resources } from '../src/placement/index.js';
 import { PlacementEngine } from '../src/placement/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, Timed, TimedCase } from './harness.js';
-import { consume, gcNow, managed, target, timeCases, scenarioCollector } from './harness.js';
+import { consume, gcNow, managed, target, timeCases, scenarioCollector, scenarioLookup } from './harness.js';
 
 // ------------------------------------------------------------------ the flat perfload world (rules 96–100)
 
@@ -374,7 +374,7 @@ async function runPlacement(log: (line: string) => void): Promise<SuiteOutcome> 
   log('(c) claims');
   done(await claims(log));
 
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   const targets = [
     target('target', '< 1 ms per query at 1,000 providers', byId('flat-1k'), 'msPerQuery', '<', 1, 'ms'),
     target('target', '< 10 ms per query at 10,000 providers', byId('flat-10k'), 'msPerQuery', '<', 10, 'ms'),

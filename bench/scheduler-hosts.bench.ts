@@ -12,7 +12,7 @@
 import { seededRng } from '../common/rng.js';
 import { CapacityIndex, HostTable, ReferenceScan, type HostFilter, type HostFinder } from '../src/scheduler/hosts/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TimedCase } from './harness.js';
-import { consume, gcNow, managed, target, timeCases, scenarioCollector } from './harness.js';
+import { consume, gcNow, managed, target, timeCases, scenarioCollector, scenarioLookup } from './harness.js';
 
 const DIMENSIONS = ['VCPU', 'MEMORY_MB', 'DISK_GB'];
 /** 32 cores × ratio 4, 256 GiB − 16 GiB reserved, 3.6 TB. */
@@ -301,7 +301,7 @@ async function runSchedulerHosts(log: (line: string) => void): Promise<SuiteOutc
     done(await placementsAt(size, label, log));
     gcNow();
   }
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   const targets = [
     target('target', 'indexed bestFit + claim > 10,000/s at 100,000 hosts', byId('hosts-100k-indexed'), 'placementsPerSec', '>', 10_000, '/s'),
     target('target', 'indexed decision p99 < 1 ms at 100,000 hosts', byId('hosts-100k-indexed'), 'decisionP99Us', '<', 1000, 'µs'),

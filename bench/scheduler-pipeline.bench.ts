@@ -23,7 +23,7 @@ import { PlacementEngine } from '../src/placement/index.js';
 import type { HostNumaTopology } from '../src/scheduler/numa/index.js';
 import { NoValidHostError, Scheduler, type ScheduleRequest, type ScheduleResult } from '../src/scheduler/pipeline/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TimedCase } from './harness.js';
-import { consume, gcNow, managed, scenarioCollector, target, timeCases } from './harness.js';
+import { consume, gcNow, managed, scenarioCollector, target, timeCases, scenarioLookup } from './harness.js';
 
 const AVX2 = 'HW_CPU_X86_AVX2';
 const AGGS = ['a0000000-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000000', 'a3000000-0000-4000-8000-000000000000'];
@@ -302,7 +302,7 @@ async function runSchedulerPipeline(log: (line: string) => void): Promise<SuiteO
       gcNow();
     }
   }
-  const byId = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const byId = scenarioLookup(scenarios);
   const targets = [
     target('target', 'resources-only ≥ 50,000 placements/s at 10,000 hosts', byId('pipeline-10k-resources-indexed'), 'placementsPerSec', '>', 50_000, '/s'),
     target('target', 'realistic ≥ 10,000 placements/s at 10,000 hosts', byId('pipeline-10k-realistic-indexed'), 'placementsPerSec', '>', 10_000, '/s'),
