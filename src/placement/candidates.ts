@@ -58,9 +58,29 @@ export interface CandidateResult {
   providerSummaries: Record<string, ProviderSummary>;
 }
 
+/**
+ * The same answer before it is dressed as objects, for a writer that serialises it straight
+ * away (the HTTP handler): most requests of most answers put the one unsuffixed group on one
+ * provider, and are given as that provider's uuid instead of two objects and an array each.
+ */
+export interface CandidateList {
+  /**
+   * Answer order. A uuid stands for `{allocations: {uuid: together}, mappings: {'': [uuid]}}`
+   * (only when the query is one unsuffixed group).
+   */
+  readonly requests: readonly (string | AllocationRequest)[];
+  /** Every group's resources on one provider: shared by the uuid-form requests. */
+  readonly together: { readonly resources: Readonly<Resources> };
+  /** Summaries in answer order, uuids beside their (shared, read-only) summary objects. */
+  readonly summaryUuids: readonly string[];
+  readonly summaries: readonly ProviderSummary[];
+}
+
 const SHARES_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
 const SUFFIX = /^[a-zA-Z0-9_-]{1,64}$/;
-const EMPTY: CandidateResult = Object.freeze({ allocationRequests: [], providerSummaries: {} }) as CandidateResult;
+/** A requirement's eligible list on the flat path, where only its length is read. */
+const NO_SLOTS: number[] = [];
+const EMPTY: CandidateList = Object.freeze({ requests: [], together: Object.freeze({ resources: Object.freeze({}) }), summaryUuids: [], summaries: [] });
 
 /** A group with names resolved to ids and its eligible providers found. */
 interface Group {
@@ -87,10 +107,32 @@ interface Group {
  * anchored to it; each suffixed group is met by one provider; groups of a candidate share an
  * anchor tree. See README's placement section for the rules in full.
  */
-export function findAllocationCandidates(engine: PlacementEngine, query: CandidateQuery): CandidateResult {
-  const ctx = new QueryContext(engine, query);
-  return ctx.run();
+export function findAllocationCandidates(engine: PlacementEngine, query: CandidateQuery, paths: CandidatePaths = 'fastest'): CandidateResult {
+  return candidateResult(listAllocationCandidates(engine, query, paths));
 }
+
+/** The same, as a CandidateList. */
+export function listAllocationCandidates(engine: PlacementEngine, query: CandidateQuery, paths: CandidatePaths = 'fastest'): CandidateList {
+  return new QueryContext(engine, query, paths).run();
+}
+
+/** A CandidateList dressed as objects. */
+export function candidateResult(list: CandidateList): CandidateResult {
+  const allocationRequests = list.requests.map((r) => (typeof r === 'string' ? singleRequest(r, list.together) : r));
+  // Keyed by uuid without a prototype: V8 keeps it as a hash map, not a hidden class per uuid.
+  const providerSummaries = Object.create(null) as Record<string, ProviderSummary>;
+  for (let i = 0; i < list.summaryUuids.length; i++) providerSummaries[list.summaryUuids[i] as string] = list.summaries[i] as ProviderSummary;
+  return { allocationRequests, providerSummaries };
+}
+
+function singleRequest(uuid: string, together: CandidateList['together']): AllocationRequest {
+  const allocations = Object.create(null) as Record<string, { readonly resources: Readonly<Resources> }>;
+  allocations[uuid] = together;
+  return { allocations, mappings: { '': [uuid] } };
+}
+
+/** 'general' skips the flat-world fast path: for tests that hold the two paths to one answer. */
+export type CandidatePaths = 'fastest' | 'general';
 
 class QueryContext {
   private readonly p: PlacementEngine['providers'];
@@ -110,6 +152,7 @@ class QueryContext {
   constructor(
     private readonly engine: PlacementEngine,
     private readonly query: CandidateQuery,
+    private readonly paths: CandidatePaths,
   ) {
     this.p = engine.providers;
     this.resolve();
@@ -274,31 +317,41 @@ class QueryContext {
     return true;
   }
 
-  private findEligible(): void {
+  private findSharing(): void {
     const p = this.p;
     const shares = this.engine.traits.id(SHARES_TRAIT);
     const shareBits = shares === undefined ? undefined : p.traitBits[shares];
-    if (shareBits !== undefined) {
-      for (let w = 0; w < shareBits.length; w++) {
-        let word = shareBits[w] as number;
-        while (word !== 0) {
-          const b = 31 - Math.clz32(word & -word);
-          word &= word - 1;
-          const slot = w * 32 + b;
-          if (p.alive(slot)) this.sharing.add(slot);
-        }
+    if (shareBits === undefined) return;
+    for (let w = 0; w < shareBits.length; w++) {
+      let word = shareBits[w] as number;
+      while (word !== 0) {
+        const b = 31 - Math.clz32(word & -word);
+        word &= word - 1;
+        const slot = w * 32 + b;
+        if (p.alive(slot)) this.sharing.add(slot);
       }
     }
-    const slots = p.slots;
+  }
+
+  /** The groups' inventory columns; false (and empty) when a class is stocked nowhere. */
+  private findColumns(): boolean {
     for (const g of this.groups) {
       for (const rc of g.rcs) {
         const col = this.engine.inventories.column(rc);
         if (col === undefined) {
           this.empty = true;
-          return;
+          return false;
         }
         g.cols.push(col);
       }
+    }
+    return true;
+  }
+
+  private findEligible(): void {
+    const p = this.p;
+    const slots = p.slots;
+    for (const g of this.groups) {
       const place = this.placeVerdict(g);
       const checkTraits = g.forbidden.length > 0 || (g.granular && g.required.length > 0);
       // Unsuffixed: one list per class. Suffixed: one list of providers holding every class.
@@ -387,6 +440,42 @@ class QueryContext {
     return anchors.sort((a, b) => a - b);
   }
 
+  /**
+   * The usual query on the usual world, in one pass: one unsuffixed group, and every live
+   * provider a root without children, none sharing. Each provider can then only be its own
+   * candidate, so the anchors are exactly the providers that pass every rule of the group on
+   * their own — what findEligible, findAnchors and accept decide together, without their
+   * per-class lists and masks. Undefined (take the general path) when the world or the query is
+   * anything else; a property test holds the two paths to the same answers.
+   */
+  private flatAnchors(): number[] | undefined {
+    if (this.paths === 'general' || this.groups.length !== 1 || this.sharing.size > 0) return undefined;
+    const g = this.groups[0] as Group;
+    if (g.granular) return undefined;
+    const p = this.p;
+    const place = this.placeVerdict(g);
+    const cols = g.cols;
+    const amounts = g.amounts;
+    const anchors: number[] = [];
+    const slots = p.slots;
+    for (let s = 0; s < slots; s++) {
+      if (p.uuid[s] === undefined) continue;
+      if (p.parent[s] !== NO_PROVIDER || p.firstChild[s] !== NO_PROVIDER) return undefined;
+      if (place !== undefined && place[s] !== 1) continue;
+      let fits = true;
+      for (let k = 0; k < cols.length && fits; k++) fits = (cols[k] as InventoryColumn).fits(s, amounts[k] as number);
+      if (!fits) continue;
+      if (g.forbidden.length > 0 && this.hasAnyTrait(s, g.forbidden)) continue;
+      let met = true;
+      for (let r = 0; r < g.required.length && met; r++) met = this.hasAnyTrait(s, g.required[r] as number[]);
+      if (met && this.rootOk(s)) anchors.push(s);
+    }
+    // One requirement position per class (as findEligible's lists), all served by the anchor.
+    g.bit = 0;
+    for (let k = 0; k < cols.length; k++) g.lists.push(NO_SLOTS);
+    return anchors;
+  }
+
   private rootOk(root: number): boolean {
     for (const t of this.rootRequired) if (!this.p.hasTrait(root, t)) return false;
     for (const t of this.rootForbidden) if (this.p.hasTrait(root, t)) return false;
@@ -395,27 +484,40 @@ class QueryContext {
 
   // -------------------------------------------------------------- combining per anchor
 
-  run(): CandidateResult {
+  run(): CandidateList {
     if (this.empty) return EMPTY;
-    this.findEligible();
-    if (this.empty) return EMPTY;
-    const anchors = this.findAnchors();
+    this.findSharing();
+    if (!this.findColumns()) return EMPTY;
     const limit = this.query.limit;
     const early = this.query.rng === undefined ? limit : undefined;
-    const out = new Collector(this.engine, this.groups, this.sharing);
-    for (const anchor of anchors) {
-      this.combine(anchor, out, early);
-      if (early !== undefined && out.requests.length >= early) break;
+    const flat = this.flatAnchors();
+    let out: Collector;
+    if (flat !== undefined) {
+      out = new Collector(this.engine, this.groups, this.sharing);
+      // Each flat anchor is its own one candidate, already judged whole.
+      const n = early === undefined ? flat.length : Math.min(early, flat.length);
+      for (let i = 0; i < n; i++) out.addSingle(flat[i] as number);
+    } else {
+      this.findEligible();
+      if (this.empty) return EMPTY;
+      const anchors = this.findAnchors();
+      // After findEligible and findAnchors: the collector reads the groups' lists and bits.
+      out = new Collector(this.engine, this.groups, this.sharing);
+      for (const anchor of anchors) {
+        this.combine(anchor, out, early);
+        if (early !== undefined && out.requests.length >= early) break;
+      }
     }
     let requests = out.requests;
     let slotsUsed = out.slotsUsed;
     if (this.query.rng !== undefined) {
       const order = shuffleInPlace(requests.map((_, i) => i), this.query.rng);
       const keep = limit === undefined ? order : order.slice(0, limit);
-      requests = keep.map((i) => out.requests[i] as AllocationRequest);
+      requests = keep.map((i) => out.requests[i] as string | AllocationRequest);
       slotsUsed = keep.map((i) => out.slotsUsed[i] as number | number[]);
     }
-    return { allocationRequests: requests, providerSummaries: this.summaries(slotsUsed) };
+    const [summaryUuids, summaries] = this.summaries(slotsUsed);
+    return { requests, together: out.together, summaryUuids, summaries };
   }
 
   /** Providers that may serve groups anchored at `anchor`: its tree, then anchored sharing ones. */
@@ -547,25 +649,30 @@ class QueryContext {
 
   // -------------------------------------------------------------- provider summaries
 
-  private summaries(slotsUsed: readonly (number | number[])[]): Record<string, ProviderSummary> {
+  /** The summaries of every tree a request uses, ascending by root slot: uuids, then objects. */
+  private summaries(slotsUsed: readonly (number | number[])[]): [string[], ProviderSummary[]] {
     const p = this.p;
     const seen = new Uint8Array(p.slots);
-    const roots: number[] = [];
+    const found: number[] = [];
     const addRoot = (s: number): void => {
       const root = p.root[s] as number;
       if (seen[root] === 0) {
         seen[root] = 1;
-        roots.push(root);
+        found.push(root);
       }
     };
     for (const used of slotsUsed) {
       if (typeof used === 'number') addRoot(used);
       else for (const s of used) addRoot(s);
     }
-    const out = Object.create(null) as Record<string, ProviderSummary>;
+    // A typed array sorts numerically without a comparator call per pair.
+    const roots = Int32Array.from(found).sort();
+    const uuids: string[] = [];
+    const summaries: ProviderSummary[] = [];
     const cache = this.engine.summaryCache;
     const cacheVersion = this.engine.summaryCacheVersion;
-    for (const root of roots.sort((a, b) => a - b)) {
+    for (let i = 0; i < roots.length; i++) {
+      const root = roots[i] as number;
       const tree = p.firstChild[root] === NO_PROVIDER ? [root] : p.treeSlots(root);
       for (const s of tree) {
         const version = p.version[s] as number;
@@ -575,10 +682,11 @@ class QueryContext {
           cache[s] = summary;
           cacheVersion[s] = version;
         }
-        out[p.uuid[s] as string] = summary;
+        uuids.push(p.uuid[s] as string);
+        summaries.push(summary);
       }
     }
-    return out;
+    return [uuids, summaries];
   }
 
   private activeColumns: { col: InventoryColumn; name: string }[] | undefined;
@@ -621,13 +729,16 @@ class QueryContext {
 
 /** Builds allocation requests from accepted combinations, dropping duplicates. */
 class Collector {
-  readonly requests: AllocationRequest[] = [];
+  /** A uuid for the one unsuffixed group on one provider (see CandidateList). */
+  readonly requests: (string | AllocationRequest)[] = [];
   /** Providers of each request: a number when it is one provider, the usual case. */
   readonly slotsUsed: (number | number[])[] = [];
   private readonly seen = new Set<string>();
   private readonly rcNames: string[][];
   /** Every group's resources on one provider: the usual answer, built once per query. */
-  private readonly together: { readonly resources: Readonly<Resources> };
+  readonly together: { readonly resources: Readonly<Resources> };
+  /** The query is one unsuffixed group: a request on one provider is given as its uuid. */
+  private readonly plainGroup: boolean;
   /** Requirement positions that carry resources (resourceless groups carry none). */
   private readonly resourceful: number[] = [];
 
@@ -646,6 +757,13 @@ class Collector {
       for (let k = 0; k < g.lists.length; k++) if (g.rcs.length > 0) this.resourceful.push(g.bit + k);
     });
     this.together = Object.freeze({ resources: Object.freeze(total) });
+    this.plainGroup = groups.length === 1 && !(groups[0] as Group).granular;
+  }
+
+  /** The usual request: one unsuffixed group, one provider, so no other request can repeat it. */
+  addSingle(slot: number): void {
+    this.requests.push(this.engine.providers.uuid[slot] as string);
+    this.slotsUsed.push(slot);
   }
 
   add(choice: Int32Array): void {
@@ -653,8 +771,14 @@ class Collector {
     const first = choice[this.resourceful[0] as number] as number;
     let single = true;
     for (const i of this.resourceful) if (choice[i] !== first) single = false;
+    // Only a combination made entirely of sharing providers can repeat (see below); one provider
+    // that is not sharing cannot.
+    if (this.plainGroup && single && !this.sharing.has(first)) {
+      this.addSingle(first);
+      return;
+    }
     let mappings: Record<string, string[]>;
-    if (this.groups.length === 1 && !(this.groups[0] as Group).granular && single) {
+    if (this.plainGroup && single) {
       mappings = { '': [p.uuid[first] as string] };
     } else {
       // Suffixes are caller text ('__proto__' is a valid one): no prototype to collide with.

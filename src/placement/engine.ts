@@ -3,8 +3,8 @@ import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
 import type { ConsumerRecord } from './consumer-table.js';
 import { ConsumerTable } from './consumer-table.js';
-import type { CandidateQuery, CandidateResult, ProviderSummary } from './candidates.js';
-import { findAllocationCandidates } from './candidates.js';
+import type { CandidateList, CandidateQuery, CandidateResult, ProviderSummary } from './candidates.js';
+import { findAllocationCandidates, listAllocationCandidates } from './candidates.js';
 import { WriteRules } from './write-rules.js';
 import { PlacementInvalidError, PlacementNotFoundError } from './errors.js';
 import { InventoryTable } from './inventory-table.js';
@@ -452,6 +452,11 @@ export class PlacementEngine {
   /** GET /allocation_candidates. Pure read: nothing is claimed. */
   getAllocationCandidates(query: CandidateQuery): CandidateResult {
     return findAllocationCandidates(this, query);
+  }
+
+  /** The same answer as a CandidateList: cheaper for a caller that serialises it at once. */
+  listAllocationCandidates(query: CandidateQuery): CandidateList {
+    return listAllocationCandidates(this, query);
   }
 
   // ---------------------------------------------------------------- reshaper

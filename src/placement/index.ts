@@ -2,6 +2,7 @@ export { PlacementEngine } from './engine.js';
 export type { PlacementEngineOptions, WriteSink } from './engine.js';
 export type {
   AllocationRequest,
+  CandidateList,
   CandidateQuery,
   CandidateResult,
   ProviderSummary,
@@ -15,3 +16,4 @@ export { STANDARD_RESOURCE_CLASSES, STANDARD_TRAITS, isCustomName } from './name
 export { restoreSnapshot, takeSnapshot } from './snapshot.js';
 export type { PlacementSnapshot, SnapshotConsumer, SnapshotProvider } from './snapshot.js';
 export { formatCandidateQuery, parseCandidateQuery } from './query-string.js';
+export { candidateResult } from './candidates.js';

@@ -1,4 +1,4 @@
-import type { AllocationRequest, ProviderSummary } from '../../placement/candidates.js';
+import type { AllocationRequest, CandidateList, ProviderSummary } from '../../placement/candidates.js';
 import type { Resources } from '../../placement/types.js';
 
 /**
@@ -247,7 +247,7 @@ export function candidatesJson(
   shape: CandidateJsonShape,
 ): string {
   const w = new ByteSink(unpooled);
-  write(w, requests, summaries, summaryUuids, shape);
+  write(w, asList(requests, summaries, summaryUuids), shape);
   return w.string();
 }
 
@@ -259,7 +259,7 @@ export function candidatesJsonBytes(
   shape: CandidateJsonShape,
 ): Buffer {
   const w = new ByteSink(unpooled);
-  write(w, requests, summaries, summaryUuids, shape);
+  write(w, asList(requests, summaries, summaryUuids), shape);
   return w.bytes();
 }
 
@@ -271,18 +271,31 @@ export function candidatesJsonLease(
   summaryUuids: readonly string[] | undefined,
   shape: CandidateJsonShape,
 ): AnswerLease {
+  return candidateListLease(buffers, asList(requests, summaries, summaryUuids), shape);
+}
+
+/** The engine's CandidateList as bytes in a buffer lent by `buffers` (the usual answer's path). */
+export function candidateListLease(buffers: AnswerBuffers, list: CandidateList, shape: CandidateJsonShape): AnswerLease {
   const w = new ByteSink(buffers);
-  write(w, requests, summaries, summaryUuids, shape);
+  write(w, list, shape);
   return w.lease();
 }
 
-function write(
-  w: ByteSink,
+/** Requests as objects and summaries by uuid (every one, or those of `summaryUuids`) as a list. */
+function asList(
   requests: readonly AllocationRequest[],
   summaries: Readonly<Record<string, ProviderSummary>>,
   summaryUuids: readonly string[] | undefined,
-  shape: CandidateJsonShape,
-): void {
+): CandidateList {
+  // Object.keys of the engine's dictionary-mode object costs less than for-in over it.
+  const uuids = (summaryUuids ?? Object.keys(summaries)).filter((u) => summaries[u] !== undefined);
+  return { requests, together: NOTHING_TOGETHER, summaryUuids: uuids, summaries: uuids.map((u) => summaries[u] as ProviderSummary) };
+}
+
+/** Requests given as objects need no shared resources. */
+const NOTHING_TOGETHER: CandidateList['together'] = Object.freeze({ resources: Object.freeze({}) });
+
+function write(w: ByteSink, list: CandidateList, shape: CandidateJsonShape): void {
   w.text('{"allocation_requests":[');
   // Candidates of one answer usually share their resources object (the engine builds the
   // all-on-one-provider case once per query): remember the last one written.
@@ -292,28 +305,36 @@ function write(
   let lastKey = '';
   const form = (shape.listForm ? 'L' : 'D') + (shape.mappings ? 'M' : '-');
   if (singleEntries.size > SINGLE_ENTRIES_BOUND) singleEntries.clear();
+  const requests = list.requests;
   const n = requests.length;
   for (let i = 0; i < n; i++) {
-    const ar = requests[i] as AllocationRequest;
-    const allocations = ar.allocations;
+    const ar = requests[i] as string | AllocationRequest;
     // One unsuffixed group on one provider: the cached form. (Enumerating `allocations`, a
     // dictionary-mode object, to count its keys would cost more than the rest of the entry.)
-    const uuid = singleProvider(ar);
+    let uuid: string | undefined;
+    let res: Readonly<Resources> | undefined;
+    if (typeof ar === 'string') {
+      uuid = ar;
+      res = list.together.resources;
+    } else {
+      uuid = singleProvider(ar);
+      if (uuid !== undefined) res = (ar.allocations[uuid] as { readonly resources: Readonly<Resources> }).resources;
+    }
     if (uuid !== undefined) {
-      const res = (allocations[uuid] as { readonly resources: Readonly<Resources> }).resources;
       if (res !== lastRes) {
-        lastRes = res;
-        lastText = resourcesText(res);
+        lastRes = res as Readonly<Resources>;
+        lastText = resourcesText(lastRes);
         lastKey = form + lastText;
       }
       let kept = singleEntries.get(uuid);
       if (kept === undefined || kept.key !== lastKey) {
-        kept = { key: lastKey, bytes: Buffer.from(',' + entryText(ar, uuid, shape, lastText), 'latin1') };
+        kept = { key: lastKey, bytes: Buffer.from(',' + singleEntryText(uuid, shape, lastText), 'latin1') };
         singleEntries.set(uuid, kept);
       }
       w.raw(kept.bytes, i === 0);
       continue;
     }
+    const allocations = (ar as AllocationRequest).allocations;
     let s = (i === 0 ? '' : ',') + (shape.listForm ? '{"allocations":[' : '{"allocations":{');
     let first = true;
     for (const uuid in allocations) {
@@ -328,27 +349,13 @@ function write(
       first = false;
     }
     s += shape.listForm ? ']' : '}';
-    if (shape.mappings) s += mappingsText(ar.mappings);
+    if (shape.mappings) s += mappingsText((ar as AllocationRequest).mappings);
     w.text(s + '}');
   }
   w.text('],"provider_summaries":{');
-  let first = true;
-  if (summaryUuids === undefined) {
-    // Object.keys of the engine's dictionary-mode object costs less than for-in over it.
-    const uuids = Object.keys(summaries);
-    for (let k = 0; k < uuids.length; k++) {
-      const uuid = uuids[k] as string;
-      w.summary(uuid, summaries[uuid] as ProviderSummary, shape, k === 0);
-    }
-    first = false;
-  } else {
-    for (const uuid of summaryUuids) {
-      const summary = summaries[uuid];
-      if (summary === undefined) continue;
-      w.summary(uuid, summary, shape, first);
-      first = false;
-    }
-  }
+  const uuids = list.summaryUuids;
+  const summaries = list.summaries;
+  for (let k = 0; k < uuids.length; k++) w.summary(uuids[k] as string, summaries[k] as ProviderSummary, shape, k === 0);
   w.text('}}');
 }
 
@@ -372,12 +379,12 @@ function singleProvider(ar: AllocationRequest): string | undefined {
   return uuid;
 }
 
-/** A one-provider entry (see singleProvider), `resText` being its resources as JSON. */
-function entryText(ar: AllocationRequest, uuid: string, shape: CandidateJsonShape, resText: string): string {
+/** A one-provider entry (see singleProvider): mappings `{"": [uuid]}`, `resText` its resources as JSON. */
+function singleEntryText(uuid: string, shape: CandidateJsonShape, resText: string): string {
   let s = shape.listForm
     ? '{"allocations":[{"resource_provider":{"uuid":"' + uuid + '"},"resources":' + resText + '}]'
     : '{"allocations":{"' + uuid + '":{"resources":' + resText + '}}';
-  if (shape.mappings) s += mappingsText(ar.mappings);
+  if (shape.mappings) s += ',"mappings":{"":["' + uuid + '"]}';
   return s + '}';
 }
 

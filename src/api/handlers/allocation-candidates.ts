@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Rng } from '../../../common/rng.js';
 import { seededRng } from '../../../common/rng.js';
 import type { AllocationRequest, CandidateQuery, CandidateResult, RequestGroup } from '../../placement/candidates.js';
+import { candidateResult } from '../../placement/candidates.js';
 import { PlacementError } from '../../placement/errors.js';
 import { parseResources, splitMemberOf, splitTraits } from '../../placement/query-string.js';
 import type { Resources } from '../../placement/types.js';
@@ -13,7 +14,7 @@ import type { Microversion } from '../microversion.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import type { AnswerLease, CandidateJsonShape } from './allocation-candidates-json.js';
-import { AnswerBuffers, candidatesJsonLease } from './allocation-candidates-json.js';
+import { AnswerBuffers, candidateListLease, candidatesJsonLease } from './allocation-candidates-json.js';
 
 /**
  * Server options of this endpoint. `randomize` is Placement's `randomize_allocation_candidates`
@@ -394,9 +395,10 @@ function compute(ctx: RequestContext, rng: Rng | undefined, buffers: AnswerBuffe
   // Before 1.29 the limit applies after dropping nested candidates, so the engine must not apply it.
   if (!nestedAware) delete engineQuery.limit;
   if (rng !== undefined) engineQuery.rng = rng;
-  const result = ctx.engine.getAllocationCandidates(engineQuery);
+  const list = ctx.engine.listAllocationCandidates(engineQuery);
   const shape = shapeFor(ctx.version, requestedClasses);
-  if (nestedAware) return candidatesJsonLease(buffers, result.allocationRequests, result.providerSummaries, undefined, shape);
+  if (nestedAware) return candidateListLease(buffers, list, shape);
+  const result = candidateResult(list);
   const { requests, summaryUuids } = withoutNesting(result, limit);
   return candidatesJsonLease(buffers, requests, result.providerSummaries, summaryUuids, shape);
 }

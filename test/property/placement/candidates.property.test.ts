@@ -18,7 +18,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { seededRng } from '../../../common/rng.js';
-import type { AllocationRequest, CandidateQuery, CandidateResult, RequestGroup } from '../../../src/placement/candidates.js';
+import type { AllocationRequest, CandidatePaths, CandidateQuery, CandidateResult, RequestGroup } from '../../../src/placement/candidates.js';
+import { findAllocationCandidates } from '../../../src/placement/candidates.js';
 import { PlacementEngine } from '../../../src/placement/engine.js';
 import { PlacementError } from '../../../src/placement/errors.js';
 import type { Inventory, Resources } from '../../../src/placement/types.js';
@@ -676,6 +677,42 @@ describe('allocation candidates against a brute-force reading of the rules', () 
       fc.property(caseArb, (c) => {
         const k = prepare(c);
         expectSummaries(k.checker, k.result, `full result\n${k.context}`);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('allocation candidates: the flat-world path', () => {
+  // The engine answers a one-group query on a world of childless roots with no sharing provider in
+  // one pass (candidates.ts flatAnchors). Worlds here are mostly flat, so that path runs; its
+  // answers must be the general path's, order, limit, rng and summaries included.
+  const flatCaseArb = fc.record({
+    world: worldSpecArb.chain((w) =>
+      fc.record({ flat: fc.boolean(), unshared: fc.boolean() }).map(({ flat, unshared }) => ({
+        ...w,
+        parents: flat ? w.parents.map(() => -1) : w.parents,
+        sharing: unshared ? null : w.sharing,
+      })),
+    ),
+    query: querySpecArb,
+    limit: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+    seed: fc.option(fc.integer(), { nil: undefined }),
+  });
+  it('gives the same answer as the general path', () => {
+    fc.assert(
+      fc.property(flatCaseArb, (c) => {
+        const { engine, world } = buildWorld(c.world);
+        const query: CandidateQuery = { ...toQuery(c.query, world), ...(c.limit === undefined ? {} : { limit: c.limit }) };
+        const run = (paths: CandidatePaths): CandidateResult | string => {
+          try {
+            return findAllocationCandidates(engine, c.seed === undefined ? query : { ...query, rng: seededRng(c.seed) }, paths);
+          } catch (e) {
+            if (e instanceof PlacementError) return e.code;
+            throw e;
+          }
+        };
+        expect(run('fastest'), `world:\n  ${describeWorld(world)}\nquery: ${shortJson(query)}`).toEqual(run('general'));
       }),
       { numRuns: NUM_RUNS },
     );

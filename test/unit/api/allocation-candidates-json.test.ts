@@ -7,9 +7,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { AllocationRequest, ProviderSummary } from '../../../src/placement/candidates.js';
+import type { AllocationRequest, CandidateQuery, ProviderSummary } from '../../../src/placement/candidates.js';
+import { candidateResult, listAllocationCandidates } from '../../../src/placement/candidates.js';
 import type { CandidateJsonShape } from '../../../src/api/handlers/allocation-candidates-json.js';
-import { AnswerBuffers, candidatesJson, candidatesJsonBytes, candidatesJsonLease, candidatesObject } from '../../../src/api/handlers/allocation-candidates-json.js';
+import {
+  AnswerBuffers,
+  candidateListLease,
+  candidatesJson,
+  candidatesJsonBytes,
+  candidatesJsonLease,
+  candidatesObject,
+} from '../../../src/api/handlers/allocation-candidates-json.js';
 import type { TestPlacement } from '../../support/placement-http.js';
 import { startTestPlacement } from '../../support/placement-http.js';
 import { addProvider, newEngine, uuid } from '../placement/fixtures.js';
@@ -48,6 +56,30 @@ describe('one-provider entries kept across answers', () => {
         }
       }
     }
+  });
+
+  it('are the same bytes from the engine\'s CandidateList as from the answer as objects', () => {
+    const buffers = new AnswerBuffers();
+    const queries: CandidateQuery[] = [
+      { groups: [{ suffix: '', resources: { VCPU: 1 } }] },
+      { groups: [{ suffix: '', resources: { VCPU: 2, MEMORY_MB: 512 } }], limit: 3 },
+      { groups: [{ suffix: '', resources: { VCPU: 1 } }, { suffix: 'M', resources: { MEMORY_MB: 256 } }], groupPolicy: 'none' },
+      { groups: [{ suffix: 'A', resources: { DISK_GB: 10 } }] },
+      { groups: [{ suffix: '', resources: { VCPU: 99 } }] },
+    ];
+    for (const shape of SHAPES) {
+      for (const q of queries) {
+        const list = listAllocationCandidates(e, q);
+        const r = candidateResult(list);
+        expect(r).toEqual(e.getAllocationCandidates(q));
+        const lease = candidateListLease(buffers, list, shape);
+        expect(lease.bytes.toString('latin1')).toBe(reference(r.allocationRequests, r.providerSummaries, undefined, shape));
+        lease.release();
+      }
+    }
+    // The one-group answers come as uuids, the others as objects.
+    expect(listAllocationCandidates(e, queries[0] as CandidateQuery).requests.every((x) => typeof x === 'string')).toBe(true);
+    expect(listAllocationCandidates(e, queries[2] as CandidateQuery).requests.every((x) => typeof x !== 'string')).toBe(true);
   });
 
   it('are not used for entries with more than one group, even on one provider', () => {
