@@ -62,7 +62,7 @@ case "$mode" in
     ;;
   test)
     # Compilers and headers for the Node-API addon (native/): libvirt, librados, librbd.
-    apt_install build-essential pkg-config libvirt-dev librados-dev librbd-dev
+    apt_install build-essential pkg-config libvirt-dev librados-dev libradospp-dev librbd-dev
     # libvirt + QEMU (TCG guests); the -sysv package keeps apt from pulling in systemd.
     apt_install libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system \
       libvirt-daemon-system-sysv libvirt-clients qemu-system-x86 qemu-utils python3-libvirt
