@@ -516,7 +516,8 @@ class QueryContext {
       requests = keep.map((i) => out.requests[i] as string | AllocationRequest);
       slotsUsed = keep.map((i) => out.slotsUsed[i] as number | number[]);
     }
-    const [summaryUuids, summaries] = this.summaries(slotsUsed);
+    // Flat and in anchor order, the providers used are already distinct roots, ascending.
+    const [summaryUuids, summaries] = this.summaries(slotsUsed, flat !== undefined && this.query.rng === undefined);
     return { requests, together: out.together, summaryUuids, summaries };
   }
 
@@ -650,8 +651,9 @@ class QueryContext {
   // -------------------------------------------------------------- provider summaries
 
   /** The summaries of every tree a request uses, ascending by root slot: uuids, then objects. */
-  private summaries(slotsUsed: readonly (number | number[])[]): [string[], ProviderSummary[]] {
+  private summaries(slotsUsed: readonly (number | number[])[], rootsInOrder: boolean): [string[], ProviderSummary[]] {
     const p = this.p;
+    if (rootsInOrder) return this.summariesOf(slotsUsed as readonly number[]);
     const seen = new Uint8Array(p.slots);
     const found: number[] = [];
     const addRoot = (s: number): void => {
@@ -666,7 +668,12 @@ class QueryContext {
       else for (const s of used) addRoot(s);
     }
     // A typed array sorts numerically without a comparator call per pair.
-    const roots = Int32Array.from(found).sort();
+    return this.summariesOf(Int32Array.from(found).sort());
+  }
+
+  /** The summaries of the trees of `roots`, in that order. */
+  private summariesOf(roots: ArrayLike<number>): [string[], ProviderSummary[]] {
+    const p = this.p;
     const uuids: string[] = [];
     const summaries: ProviderSummary[] = [];
     const cache = this.engine.summaryCache;
