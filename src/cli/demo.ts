@@ -395,13 +395,8 @@ function constraintsOf(shape: Shape): string[] {
   return out;
 }
 
-/**
- * Places VMs drawn from the mix until every shape has failed once. Usage only grows, so a shape
- * that failed cannot fit later: it leaves the mix instead of failing again and again.
- */
-function fill(world: World, mix: Mix, rng: Rng): Tally {
-  const { engine } = world;
-  const tally: Tally = {
+function newTally(world: World): Tally {
+  return {
     attempts: 0,
     placed: 0,
     failed: 0,
@@ -410,6 +405,15 @@ function fill(world: World, mix: Mix, rng: Rng): Tally {
     byConstraint: new Map(),
     vmsPerSite: new Map(world.sites.map((s) => [s.name, 0])),
   };
+}
+
+/**
+ * Places VMs drawn from the mix until every shape has failed once. Usage only grows, so a shape
+ * that failed cannot fit later: it leaves the mix instead of failing again and again.
+ */
+function fill(world: World, mix: Mix, rng: Rng): Tally {
+  const { engine } = world;
+  const tally = newTally(world);
   const projects = [uuidFrom(rng), uuidFrom(rng), uuidFrom(rng)];
   const user = uuidFrom(rng);
   let active = shapes(world, mix);
@@ -652,15 +656,7 @@ function rejectionReason(e: NoValidHostError): string {
 
 /** Places VMs drawn from the mix through `scheduler` until every shape has failed once (as fill()). */
 function fillWithScheduler(world: World, mix: Mix, rng: Rng, scheduler: Scheduler, groups: number): { tally: Tally; rejections: Map<string, number> } {
-  const tally: Tally = {
-    attempts: 0,
-    placed: 0,
-    failed: 0,
-    firstFailureAt: null,
-    byFlavor: new Map(FLAVORS.map((f) => [f.name, { placed: 0, failed: 0 }])),
-    byConstraint: new Map(),
-    vmsPerSite: new Map(world.sites.map((s) => [s.name, 0])),
-  };
+  const tally = newTally(world);
   const rejections = new Map<string, number>();
   const projects = [uuidFrom(rng), uuidFrom(rng), uuidFrom(rng)];
   const user = uuidFrom(rng);
