@@ -35,7 +35,7 @@ export interface Reply {
   rawJson?: string | Buffer;
   headers?: Record<string, string>;
   /**
-   * Called once the answer has been handed to the kernel (the response's 'finish'): a `rawJson`
+   * Called once the answer has been handed to the kernel (the write's callback): a `rawJson`
    * Buffer lent from a pool may then be reused. Not called when the connection dies first.
    */
   sent?: () => void;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlacement } from '../../support/placement-http.js';
 import { startTestPlacement } from '../../support/placement-http.js';
@@ -180,5 +181,77 @@ describe('graceful close', () => {
     expect(await answer).toBe(200);
     await closing;
     expect(q.engine.listProviders().map((p) => p.name)).toEqual(['late-node']);
+  });
+});
+
+/** Writes `bytes` on one connection and reads until the server closes it. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (text += d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+    socket.write(bytes);
+  });
+}
+
+/** Splits a stream of answers with Content-Length bodies. */
+function answers(text: string): { status: number; head: string; body: string }[] {
+  const out = [];
+  let rest = text;
+  while (rest !== '') {
+    const end = rest.indexOf('\r\n\r\n');
+    const head = rest.slice(0, end);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    const body = head.startsWith('HEAD') ? '' : rest.slice(end + 4, end + 4 + length);
+    out.push({ status: Number(head.split(' ')[1]), head, body });
+    rest = rest.slice(end + 4 + body.length);
+  }
+  return out;
+}
+
+describe('the HTTP layer under the API', () => {
+  const admin = 'x-auth-token: admin\r\nopenstack-api-version: placement latest\r\n';
+
+  it('reports its address and connections', () => {
+    expect(p.server.address()?.port).toBe(Number(new URL(p.base).port));
+    expect(p.server.http.connectionCount).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers pipelined requests in order on one connection, a chunked body included', async () => {
+    const port = Number(new URL(p.base).port);
+    const text = await rawExchange(
+      port,
+      `POST /resource_providers HTTP/1.1\r\nHost: h\r\n${admin}content-type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n8;ext\r\n{"name":\r\nF\r\n"pipe-chunked"}\r\n0\r\n\r\n` +
+        `GET /resource_providers?name=pipe-chunked HTTP/1.1\r\nHost: h\r\n${admin}\r\n` +
+        `HEAD /healthcheck HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`,
+    );
+    const [created, listed, health] = answers(text);
+    expect(created?.status).toBe(200);
+    expect(JSON.parse(created?.body ?? '')).toMatchObject({ name: 'pipe-chunked' });
+    expect(JSON.parse(listed?.body ?? '')).toMatchObject({ resource_providers: [{ name: 'pipe-chunked' }] });
+    expect(health?.status).toBe(200);
+    expect(health?.head).toMatch(/content-length: 2\r\n/);
+    expect(health?.head).toMatch(/Connection: close$/);
+  });
+
+  it('answers an oversized body with Placement’s 413 without reading it, then closes', async () => {
+    const q = await startTestPlacement({ maxBodyBytes: 100 });
+    try {
+      const text = await rawExchange(
+        Number(new URL(q.base).port),
+        `POST /resource_providers HTTP/1.1\r\nHost: h\r\n${admin}content-type: application/json\r\ncontent-length: 1000000\r\n\r\n{"name": "x`,
+      );
+      const [answer, ...more] = answers(text);
+      expect(more).toEqual([]);
+      expect(answer?.status).toBe(413);
+      expect(answer?.head).toMatch(/Connection: close/);
+      expect(JSON.parse(answer?.body ?? '')).toMatchObject({ errors: [{ status: 413, title: 'Payload Too Large' }] });
+      expect(q.engine.listProviders()).toEqual([]);
+    } finally {
+      await q.close();
+    }
   });
 });

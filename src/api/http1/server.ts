@@ -1,0 +1,137 @@
+/**
+ * An HTTP/1.1 server on node:net: listens, tracks its connections, expires their timeouts with one
+ * sweep timer (no timer per request), and stops gracefully. node:http's layers (its streams,
+ * IncomingMessage/ServerResponse objects, header bookkeeping) cost more CPU per small request than
+ * the Placement handlers themselves; this keeps only what RFC 9112 asks for.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../../common/logger.js';
+import { silentLogger } from '../../../common/logger.js';
+import type { ConnectionSettings, Http1Handler } from './connection.js';
+import { Connection } from './connection.js';
+import { Http1ServerError } from './errors.js';
+
+export interface Http1ServerOptions {
+  /** Request line and header fields together; more is a 431 (414 when the request line alone is). Default 16 KiB. */
+  maxHeadBytes?: number;
+  /** Largest request body; a larger one is answered without being read (the handler sees bodyTooLarge). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Time to receive a request's head, from its first byte (or from the connection's start). Default 60 s (node:http's headersTimeout). */
+  headersTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. Default 5 s (node:http's keepAliveTimeout). */
+  keepAliveTimeoutMs?: number;
+  /** Time to receive a body after its head, and to write an answer the client reads slowly. Default 300 s (node:http's requestTimeout). */
+  requestTimeoutMs?: number;
+  /** How long input is still read and dropped after a final answer before the socket is destroyed. Default 2 s. */
+  lingerMs?: number;
+  logger?: Logger;
+}
+
+export class Http1Server implements AsyncDisposable {
+  /** The listening socket (for its address and events; close through close()). */
+  readonly net: net.Server;
+  private readonly connections = new Set<Connection>();
+  private readonly settings: ConnectionSettings;
+  private readonly sweepMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private closing: Promise<void> | undefined;
+  private checkClosed: (() => void) | undefined;
+
+  constructor(handler: Http1Handler, options: Http1ServerOptions = {}) {
+    const logger = options.logger ?? silentLogger;
+    const headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
+    const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 5_000;
+    const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    const lingerMs = options.lingerMs ?? 2_000;
+    this.settings = {
+      limits: { maxHeadBytes: options.maxHeadBytes ?? 16 * 1024, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 },
+      headersTimeoutMs,
+      keepAliveTimeoutMs,
+      requestTimeoutMs,
+      lingerMs,
+      handler,
+      logger,
+      stopping: () => this.stopping,
+      closed: (c) => {
+        this.connections.delete(c);
+        this.checkClosed?.();
+      },
+    };
+    // A quarter of the shortest timeout, so none overshoots by more than a quarter; at most 1 s.
+    this.sweepMs = Math.max(5, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, keepAliveTimeoutMs, requestTimeoutMs, lingerMs) / 4)));
+    this.net = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (this.stopping) {
+        socket.destroy();
+        return;
+      }
+      this.connections.add(new Connection(socket, this.settings));
+    });
+    // Accept failures (EMFILE…) after listening must not throw out of the event loop.
+    this.net.on('error', (err) => logger.error({ err }, 'http server error'));
+  }
+
+  /** Listens on host:port (port 0 picks one) and resolves to the bound address. */
+  listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    if (this.stopping) return Promise.reject(new Http1ServerError('ERR_HTTP1_SERVER_CLOSED', 'The server has been closed.'));
+    return new Promise((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException): void => {
+        reject(new Http1ServerError('ERR_HTTP1_LISTEN', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      this.net.once('error', failed);
+      this.net.listen(port, host, () => {
+        this.net.off('error', failed);
+        this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
+        resolve(this.net.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** The bound address, or undefined when not listening. */
+  address(): AddressInfo | undefined {
+    const a = this.net.address();
+    return a === null || typeof a === 'string' ? undefined : a;
+  }
+
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Stops accepting, ends idle connections at once and busy ones after their current answer (which
+   * says `Connection: close`); resolves when every connection is gone. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.stopping = true;
+    this.closing = new Promise<void>((resolve) => {
+      let listening = this.net.listening;
+      this.checkClosed = () => {
+        if (listening || this.connections.size > 0) return;
+        if (this.sweeper !== undefined) clearInterval(this.sweeper);
+        this.sweeper = undefined;
+        resolve();
+      };
+      if (listening) {
+        this.net.close(() => {
+          listening = false;
+          this.checkClosed?.();
+        });
+      }
+      for (const c of [...this.connections]) c.stop();
+      this.checkClosed();
+    });
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.connections) if (c.deadline <= now) c.expire();
+  }
+}
