@@ -12,6 +12,12 @@
  *      the run; python3-rados its own process during the run; rados bench its whole process,
  *      connect included, read through bench/py/rados_bench.py --exec), the steadier figure on a
  *      shared machine.
+ *      Our write runs also record the longest single submission call (the synchronous part of
+ *      `io.write`) and the event-loop delay (max, p99; 1-ms resolution). For 4 MiB writes a fourth
+ *      tool, `before`, runs this process's binding with the write path of the previous version
+ *      (librados' C API copying the data, every write of 1 MiB or more through the submission
+ *      thread) in the same rotation: the A/B for the zero-copy path (writes of 64 KiB or more read
+ *      in place from the caller's Buffer, submitted on the JS thread unless throttle-bound).
  *   2. RBD clone-and-open of a VM disk: clone of a protected snapshot of a 10 GiB golden image with
  *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
  *
@@ -27,9 +33,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 import { Cluster, Rbd, type IoCtx } from '../bindings/ceph/index.js';
+import { addon, DEFAULT_ZERO_COPY_BYTES, NEVER_OFF_THREAD } from '../bindings/ceph/native.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
 import { packageRoot, scenarioCollector, target } from './harness.js';
 
@@ -73,19 +80,50 @@ function cpuUs(since: NodeJS.CpuUsage): number {
   return d.user + d.system;
 }
 
+interface WriteRunResult extends RunResult {
+  count: number;
+  /** The longest synchronous `io.write` call, ms. */
+  maxSubmitMs: number;
+  /** Event-loop delay during the run (1-ms resolution), ms. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+}
+
+/** The write path of the previous version (A/B): C API copy, ≥ 1 MiB through the submission thread. */
+const BEFORE_PATH = [NEVER_OFF_THREAD, 1024 * 1024] as const;
+const CURRENT_PATH = [DEFAULT_ZERO_COPY_BYTES, NEVER_OFF_THREAD] as const;
+
 /** Ours: `depth` loops, each awaiting one aio operation at a time, for `seconds`. */
-async function oursWrite(io: IoCtx, prefix: string, size: number, depth: number, seconds: number): Promise<RunResult & { count: number }> {
+async function oursWrite(io: IoCtx, prefix: string, size: number, depth: number, seconds: number): Promise<WriteRunResult> {
   const data = Buffer.alloc(size, 0x5a);
   let n = 0;
+  let maxSubmit = 0;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: depth }, async () => {
-      while (performance.now() < end) await io.write(`${prefix}_${n++}`, data, 0);
+      while (performance.now() < end) {
+        const s0 = performance.now();
+        const p = io.write(`${prefix}_${n++}`, data, 0);
+        maxSubmit = Math.max(maxSubmit, performance.now() - s0);
+        await p;
+      }
     }),
   );
-  return { opsPerSec: (n * 1000) / (performance.now() - t0), cpuUsPerOp: cpuUs(c0) / n, count: n };
+  const elapsed = performance.now() - t0;
+  const cpu = cpuUs(c0);
+  delay.disable();
+  return {
+    opsPerSec: (n * 1000) / elapsed,
+    cpuUsPerOp: cpu / n,
+    count: n,
+    maxSubmitMs: maxSubmit,
+    loopDelayMaxMs: delay.max / 1e6,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+  };
 }
 
 async function oursRead(io: IoCtx, prefix: string, size: number, depth: number, seconds: number, count: number): Promise<RunResult> {
@@ -155,9 +193,9 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
     for (const size of [4 * KiB, 4 * MiB]) for (const depth of [1, 32]) for (const op of ['write', 'read'] as const) combos.push({ op, size, depth });
 
     // Per (size, depth): one write run and one read run per tool per round.
-    const results = new Map<string, { ours: RunResult[]; rados: RunResult[]; python: RunResult[] }>();
+    const results = new Map<string, { ours: RunResult[]; rados: RunResult[]; python: RunResult[]; before: WriteRunResult[] }>();
     const key = (c: Combo): string => `${c.op}-${sizeName(c.size)}-${c.depth}`;
-    for (const c of combos) results.set(key(c), { ours: [], rados: [], python: [] });
+    for (const c of combos) results.set(key(c), { ours: [], rados: [], python: [], before: [] });
     const radosBench = async (args: readonly string[]): Promise<RunResult> =>
       radosBenchResult(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), '--exec', 'rados', ...args]));
     type PyOut = { ops: number; seconds: number; cpu_seconds: number };
@@ -169,11 +207,20 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
           const w = results.get(key({ op: 'write', size, depth }));
           const rd = results.get(key({ op: 'read', size, depth }));
           if (w === undefined || rd === undefined) continue;
-          const tools = ['ours', 'rados', 'python'] as const;
-          const order = [...tools.slice(r % 3), ...tools.slice(0, r % 3)];
+          const tools = size >= MiB ? (['ours', 'rados', 'python', 'before'] as const) : (['ours', 'rados', 'python'] as const);
+          const order = [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)];
           for (const tool of order) {
             const prefix = `b${seq++}`;
-            if (tool === 'ours') {
+            if (tool === 'before') {
+              addon().tuneWrites(...BEFORE_PATH);
+              try {
+                const wr = await oursWrite(io, prefix, size, depth, seconds);
+                w.before.push(wr);
+                await removePrefix(io, prefix, wr.count);
+              } finally {
+                addon().tuneWrites(...CURRENT_PATH);
+              }
+            } else if (tool === 'ours') {
               const wr = await oursWrite(io, prefix, size, depth, seconds);
               w.ours.push(wr);
               rd.ours.push(await oursRead(io, prefix, size, depth, seconds, wr.count));
@@ -199,6 +246,8 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
         }
       }
     }
+    const zc = addon().writeStats();
+    log(`  zero-copy writes: ${zc.zeroCopyWrites}, still referenced by librados when they settled: ${zc.heldAtSettle}`);
     for (const c of combos) {
       const v = results.get(key(c));
       if (v === undefined) continue;
@@ -208,6 +257,20 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
       const rados = median(ops(v.rados));
       const python = median(ops(v.python));
       const id = `ceph-${key(c)}`;
+      const writeRuns = (rs: readonly RunResult[]): WriteRunResult[] => rs.filter((x): x is WriteRunResult => 'maxSubmitMs' in x);
+      const loop = (rs: readonly WriteRunResult[], prefix: string): Record<string, number> =>
+        rs.length === 0
+          ? {}
+          : {
+              [`${prefix}MaxSubmitMs`]: median(rs.map((x) => x.maxSubmitMs)),
+              [`${prefix}LoopDelayMaxMs`]: median(rs.map((x) => x.loopDelayMaxMs)),
+              [`${prefix}LoopDelayP99Ms`]: median(rs.map((x) => x.loopDelayP99Ms)),
+            };
+      const before = median(v.before.map((x) => x.opsPerSec));
+      const ab =
+        v.before.length === 0
+          ? {}
+          : { beforeOpsPerSec: before, beforeCpuUsPerOp: cpu(v.before), speedupVsBefore: ours / before, ...loop(v.before, 'before') };
       const s: ScenarioResult = {
         id,
         name: `${c.op} ${sizeName(c.size)} objects, ${c.depth} in flight (median of ${rounds} ${seconds}-s runs)`,
@@ -222,8 +285,12 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
           cpuUsPerOp: cpu(v.ours),
           radosBenchCpuUsPerOp: cpu(v.rados),
           pythonCpuUsPerOp: cpu(v.python),
+          ...loop(writeRuns(v.ours), 'ours'),
+          ...ab,
         },
-        note: `ops/s per round: ours ${ops(v.ours).map((x) => Math.round(x)).join('/')}, rados bench ${ops(v.rados).map((x) => Math.round(x)).join('/')}, python ${ops(v.python).map((x) => Math.round(x)).join('/')}`,
+        note:
+          `ops/s per round: ours ${ops(v.ours).map((x) => Math.round(x)).join('/')}, rados bench ${ops(v.rados).map((x) => Math.round(x)).join('/')}, python ${ops(v.python).map((x) => Math.round(x)).join('/')}` +
+          (v.before.length === 0 ? '' : `, before (copy + submission thread) ${ops(v.before).map((x) => Math.round(x)).join('/')}`),
       };
       done([s]);
       targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: ≥ 90% of rados bench ops/s`, s, 'ratioVsRadosBench', '>', 0.9, '×'));

@@ -59,7 +59,7 @@ export class CephNativeUnavailableError extends TstackError {
   constructor(cause?: unknown) {
     super(
       'ERR_CEPH_NATIVE_UNAVAILABLE',
-      'the Ceph native addon is not available: install the Debian packages librados-dev librbd-dev and run `npm run build:native`',
+      'the Ceph native addon is not available: install the Debian packages librados-dev libradospp-dev librbd-dev and run `npm run build:native`',
       { cause },
     );
   }

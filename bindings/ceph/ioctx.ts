@@ -123,10 +123,18 @@ export class IoCtx implements AsyncDisposable {
   // reject rather than throw.
 
   /**
-   * Writes `data` at `offset`. librados copies the data when the operation is submitted; writes of
-   * 1 MiB or more, and any operation that would wait in librados' throttle
-   * (`objecter_inflight_ops`/`_op_bytes`), are submitted from a native thread in call order, so that
-   * neither holds up the event loop: do not modify `data` until the promise settles.
+   * Writes `data` at `offset`.
+   *
+   * Data of 64 KiB or more is not copied: librados sends it straight from `data`'s memory, which
+   * the binding keeps referenced until librados has let go of it (possibly a little after the
+   * promise settles). Smaller data is copied by librados when the call is made. So, as with
+   * `fs.write` or `socket.write`: **do not modify `data` (or the memory a Uint8Array views), nor
+   * transfer its ArrayBuffer, until the promise settles**; a change made while the write is in
+   * flight may or may not be written. After it settles the Buffer is the caller's again.
+   *
+   * The call never blocks the event loop: a write that would wait in librados' in-flight throttle
+   * (`objecter_inflight_ops` / `objecter_inflight_op_bytes`) is submitted from a native thread, in
+   * call order with the operations that follow it.
    */
   write(oid: string, data: Data, offset = 0): Promise<void> {
     try {
@@ -136,7 +144,10 @@ export class IoCtx implements AsyncDisposable {
     }
   }
 
-  /** Replaces the whole object (same buffer rule as write). */
+  /**
+   * Replaces the whole object. Same buffer rule as {@link IoCtx.write}: 64 KiB or more is sent
+   * from `data` without a copy, so do not modify `data` until the promise settles.
+   */
   writeFull(oid: string, data: Data): Promise<void> {
     try {
       return this.native.writeFull(name(oid, 'oid'), toBuffer(data, 'data'));
@@ -145,7 +156,10 @@ export class IoCtx implements AsyncDisposable {
     }
   }
 
-  /** Appends `data` (same buffer rule as write). */
+  /**
+   * Appends `data`. Same buffer rule as {@link IoCtx.write}: 64 KiB or more is sent from `data`
+   * without a copy, so do not modify `data` until the promise settles.
+   */
   append(oid: string, data: Data): Promise<void> {
     try {
       return this.native.append(name(oid, 'oid'), toBuffer(data, 'data'));

@@ -123,7 +123,31 @@ export interface CephAddon {
   rbdTrashRemove(io: NativeIoctx, id: string, force: boolean): Promise<void>;
   rbdTrashList(io: NativeIoctx): Promise<[string, string, number, number][]>;
   rbdOpen(io: NativeIoctx, name: string, snapshot: string, readOnly: boolean): Promise<NativeImage>;
+  /**
+   * The object write path's thresholds for writes started afterwards: at `zeroCopyBytes` and above
+   * librados reads the caller's Buffer in place; at `offThreadBytes` and above every write goes
+   * through the submission thread (otherwise only throttle-bound ones). For the bench's A/B runs.
+   */
+  tuneWrites(zeroCopyBytes: number, offThreadBytes: number): void;
+  /** Zero-copy writes so far, how many librados still referred to when they settled, and how many Buffers are still held. */
+  writeStats(): NativeWriteStats;
+  /**
+   * Tests only: the next `count` zero-copy writes get an extra reference to their data, standing in
+   * for a librados that lets go only after the completion, until debugReleaseHeld().
+   */
+  debugHoldWrites(count: number): void;
+  debugReleaseHeld(): void;
 }
+
+export interface NativeWriteStats {
+  zeroCopyWrites: number;
+  heldAtSettle: number;
+  held: number;
+}
+
+/** Defaults of CephAddon.tuneWrites (native/ceph/src/ioctx.h). */
+export const DEFAULT_ZERO_COPY_BYTES = 64 * 1024;
+export const NEVER_OFF_THREAD = Number.MAX_SAFE_INTEGER;
 
 let loaded: CephAddon | undefined;
 let failure: unknown;

@@ -3,8 +3,8 @@
 // gives every wrapped object close-exactly-once semantics.
 #pragma once
 
-#if !__has_include(<rados/librados.h>) || !__has_include(<rbd/librbd.h>)
-#error "librados/librbd headers are missing: apt-get install librados-dev librbd-dev"
+#if !__has_include(<rados/librados.h>) || !__has_include(<rados/librados.hpp>) || !__has_include(<rbd/librbd.h>)
+#error "librados/librbd headers are missing: apt-get install librados-dev libradospp-dev librbd-dev"
 #endif
 
 #include <napi.h>
@@ -12,6 +12,7 @@
 #include <rbd/librbd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -41,8 +42,27 @@ struct Addon {
   // so that no librados thread outlives the process's static destructors.
   std::mutex clustersMu;
   std::vector<std::weak_ptr<Handle>> clusters;
-  // Large write submissions (see Launch in ioctx.h).
+  // Submissions that would wait in librados' throttle (see Launch in ioctx.h).
   Submitter submitter;
+  // Write path (defaults in ioctx.h; changed only by the bench's A/B runs through tuneWrites):
+  // writes of at least zeroCopyBytes go without a copy, those of at least offThreadBytes always go
+  // through the submission thread.
+  size_t zeroCopyBytes;
+  size_t offThreadBytes = SIZE_MAX;
+  // Settled ops whose Buffer librados still refers to (see Retire), checked again at every
+  // completion and on a short timer while any remain. Left to process exit at teardown.
+  std::vector<Op*> held;
+  bool sweepArmed = false;
+  int sweepDelayMs = 2;
+  // Counters for tests and the bench: zero-copy writes submitted, and how many of them librados
+  // still held when their promise settled.
+  uint64_t zeroCopyWrites = 0, heldAtSettle = 0;
+  // Test hook (debugHoldWrites): the next N zero-copy writes get an extra reference to their data
+  // kept here, standing in for a librados that lets go only after the completion, until
+  // debugReleaseHeld drops them. JS thread only.
+  int debugHoldNext = 0;
+  std::vector<std::shared_ptr<void>> debugHolds;
+  Addon();
   void Begin(Napi::Env env);
   void End(Napi::Env env);
 };
@@ -56,7 +76,13 @@ struct Op {
   virtual ~Op() = default;
   virtual void Complete(Napi::Env env) = 0;
   virtual bool CountsInflight() const { return false; }
+  // True while a library thread may still read memory this op keeps alive: the op must then outlive
+  // its completion (see Retire).
+  virtual bool StillHeld() const { return false; }
 };
+
+// JS thread: frees a completed op, or parks it in addon->held while StillHeld().
+void Retire(Napi::Env env, Addon* addon, Op* op);
 
 // Hands `op` to the JS thread (from any thread); ownership passes with it.
 void Post(Op* op);

@@ -1,6 +1,7 @@
 // How results travel from librados/librbd threads to JavaScript: one thread-safe function per
 // environment carries Op pointers; it is referenced only while promises are pending, so an idle
 // process can exit.
+#include <algorithm>
 #include <thread>
 
 #include "addon.h"
@@ -28,8 +29,81 @@ void DeliverOp(Napi::Env env, Napi::Function, Addon* addon, Op* op) {
   } catch (const Napi::Error&) {
     // Complete() settles its own promise; nothing may escape into the thread-safe function.
   }
-  delete op;
+  Retire(env, addon, op);
   if (counts) addon->End(env);
+}
+
+namespace {
+
+// Frees the parked ops that no library thread refers to any more.
+void Sweep(Addon* addon) {
+  auto& held = addon->held;
+  size_t kept = 0;
+  for (Op* op : held) {
+    if (op->StillHeld())
+      held[kept++] = op;
+    else
+      delete op;
+  }
+  held.resize(kept);
+}
+
+void ArmSweep(Napi::Env env, Addon* addon);
+
+Napi::Value OnSweepTimer(const Napi::CallbackInfo& info) {
+  Addon* addon = GetAddon(info.Env());
+  addon->sweepArmed = false;
+  Sweep(addon);
+  if (addon->held.empty()) {
+    addon->sweepDelayMs = 2;
+  } else {
+    // Still held: look again later, less and less often (up to every 128 ms).
+    addon->sweepDelayMs = std::min(addon->sweepDelayMs * 2, 128);
+    try {
+      ArmSweep(info.Env(), addon);
+    } catch (const Napi::Error&) {
+      // No timer (environment shutting down): the next completion sweeps, or process exit frees.
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// A JS timer (unreferenced: parked ops must not keep the process alive) that sweeps again. librados
+// drops its last references around the completion (the Objecter finishes the op right after queueing
+// the callback; in the bench none was still held when its promise settled), so a few milliseconds
+// is enough; the next completion sweeps too.
+void ArmSweep(Napi::Env env, Addon* addon) {
+  if (addon->sweepArmed) return;
+  Napi::Value setTimeout = env.Global().Get("setTimeout");
+  if (!setTimeout.IsFunction()) return;
+  Napi::Value timer = setTimeout.As<Napi::Function>().Call({Napi::Function::New(env, OnSweepTimer, "cephSweep"), Napi::Number::New(env, addon->sweepDelayMs)});
+  if (timer.IsObject()) {
+    Napi::Value unref = timer.As<Napi::Object>().Get("unref");
+    if (unref.IsFunction()) unref.As<Napi::Function>().Call(timer, {});
+  }
+  addon->sweepArmed = true;
+}
+
+}  // namespace
+
+void Retire(Napi::Env env, Addon* addon, Op* op) {
+  if (op->StillHeld()) {
+    addon->heldAtSettle++;
+    addon->held.push_back(op);
+  } else {
+    delete op;
+  }
+  if (addon->held.empty()) return;
+  Sweep(addon);
+  if (addon->held.empty()) {
+    addon->sweepDelayMs = 2;
+  } else {
+    try {
+      ArmSweep(env, addon);
+    } catch (const Napi::Error&) {
+      // No timer (environment shutting down): the next completion sweeps, or process exit frees.
+    }
+  }
 }
 
 void Post(Op* op) {
@@ -58,8 +132,9 @@ void PromiseOp::Complete(Napi::Env env) {
 void SettleFailed(Napi::Env env, PromiseOp* op, long long rc) {
   op->rc = rc;
   op->Complete(env);
-  op->addon->End(env);
-  delete op;
+  Addon* addon = op->addon;
+  Retire(env, addon, op);
+  addon->End(env);
 }
 
 void Start(TaskOp* op) {

@@ -1,9 +1,12 @@
 // I/O context: object I/O on one pool (and namespace). Data operations go through librados aio
-// completions, submitted on the JS thread (large writes: on the submission thread, see Launch);
+// completions, submitted on the JS thread (on the submission thread when librados' throttle would
+// make the call wait, see Launch); writes of 64 KiB or more pass the caller's Buffer without a copy;
 // lock and listing calls, which have no aio form, run on worker threads.
 #include <sys/time.h>
 
+#include <climits>
 #include <cstring>
+#include <new>
 
 #include "ioctx.h"
 
@@ -18,6 +21,30 @@ void Uncount(AioOp* op) {
   cluster.inflightOps.fetch_sub(1, std::memory_order_relaxed);
   cluster.inflightBytes.fetch_sub(op->budget, std::memory_order_relaxed);
   op->budget = -1;
+}
+
+Addon::Addon() : zeroCopyBytes(kZeroCopyBytes) {}
+
+ZeroCopyWriteOp::ZeroCopyWriteOp(Napi::Env env, const char* name, std::string detail, std::shared_ptr<IoctxHandle> handle,
+                                 Napi::Buffer<uint8_t> data)
+    : AioOp(env, name, std::move(detail), std::move(handle)) {
+  bl.push_back(ceph::buffer::create_static(static_cast<unsigned>(data.Length()), reinterpret_cast<char*>(data.Data())));
+  keep = Napi::Persistent(Napi::Value(data));
+  addon->zeroCopyWrites++;
+  if (addon->debugHoldNext > 0) {
+    addon->debugHoldNext--;
+    addon->debugHolds.push_back(std::make_shared<ceph::bufferlist>(bl));
+  }
+}
+
+bool ZeroCopyWriteOp::StillHeld() const {
+  // Our bufferlist holds one reference; any other is librados' (an Objecter op, a message).
+  return bl.get_num_buffers() > 0 && bl.front().raw_nref() > 1;
+}
+
+librados::AioCompletion* CxxCompletion(rados_completion_t c, void* storage) {
+  // rados_completion_t is librados' AioCompletionImpl pointer (the C API casts it back so).
+  return new (storage) librados::AioCompletion(static_cast<librados::AioCompletionImpl*>(c));
 }
 
 void OnAioDone(rados_completion_t c, void* arg) {
@@ -209,7 +236,9 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     return Napi::Number::New(info.Env(), static_cast<double>(rados_ioctx_get_id(h_->io)));
   }
 
-  // write(oid, data, offset)
+  // write(oid, data, offset). At zeroCopyBytes and above librados reads the Buffer in place
+  // (librados::IoCtx::aio_write over a static bufferlist); below, the C API copies it. Either way the
+  // submission is direct unless Launch finds it throttle-bound.
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
@@ -217,35 +246,82 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     uint64_t off = U64Arg(info, 2, "offset");
     Napi::Value rej;
     if (Closed(env, "write", &rej)) return rej;
+    size_t len = data.Length();
+    bool offThread = len >= addon()->offThreadBytes;
+    if (UseZeroCopy(len)) {
+      auto* op = new ZeroCopyWriteOp(env, "write", std::move(oid), h_, data);
+      return Launch(
+          env, op,
+          [op, len, off](rados_completion_t c) {
+            return WithCxx(op, c, [&](librados::IoCtx& io, librados::AioCompletion* ac) { return io.aio_write(op->detail, ac, op->bl, len, off); });
+          },
+          offThread, Napi::Value(), len);
+    }
     // The op's detail is the oid: the submission reads it from there.
     auto* op = new AioOp(env, "write", std::move(oid), h_);
     rados_ioctx_t io = h_->io;
     const char* p = reinterpret_cast<const char*>(data.Data());
-    size_t len = data.Length();
     return Launch(
-        env, op, [op, io, p, len, off](rados_completion_t c) { return rados_aio_write(io, op->detail.c_str(), c, p, len, off); },
-        len >= kOffThreadSubmitBytes, data, len);
+        env, op, [op, io, p, len, off](rados_completion_t c) { return rados_aio_write(io, op->detail.c_str(), c, p, len, off); }, offThread,
+        data, len);
   }
 
-  Napi::Value WriteFull(const Napi::CallbackInfo& info) { return WholeBufferWrite(info, "writeFull", rados_aio_write_full); }
+  Napi::Value WriteFull(const Napi::CallbackInfo& info) {
+    return WholeBufferWrite(info, "writeFull", rados_aio_write_full,
+                            [](librados::IoCtx& io, const std::string& oid, librados::AioCompletion* ac, const ceph::bufferlist& bl, size_t) {
+                              return io.aio_write_full(oid, ac, bl);
+                            });
+  }
 
-  Napi::Value Append(const Napi::CallbackInfo& info) { return WholeBufferWrite(info, "append", rados_aio_append); }
+  Napi::Value Append(const Napi::CallbackInfo& info) {
+    return WholeBufferWrite(info, "append", rados_aio_append,
+                            [](librados::IoCtx& io, const std::string& oid, librados::AioCompletion* ac, const ceph::bufferlist& bl, size_t len) {
+                              return io.aio_append(oid, ac, bl, len);
+                            });
+  }
+
+  Addon* addon() const { return GetAddon(Env()); }
+
+  bool UseZeroCopy(size_t len) {
+    // create_static takes an unsigned length; librados refuses writes past UINT_MAX / 2 anyway.
+    return len >= addon()->zeroCopyBytes && len <= UINT32_MAX / 2;
+  }
+
+  // Runs `call` with C++ views of the op's I/O context and of the C completion `c`.
+  template <class Call>
+  static int WithCxx(AioOp* op, rados_completion_t c, Call call) {
+    librados::IoCtx io;
+    // Takes a reference on the same IoCtxImpl, so namespace and locator set through the C API apply.
+    librados::IoCtx::from_rados_ioctx_t(op->h->io, io);
+    alignas(librados::AioCompletion) unsigned char storage[kCxxCompletionSize];
+    return call(io, CxxCompletion(c, storage));
+  }
 
   // (oid, data) -> undefined, for the librados writes that take the whole buffer and no offset.
   using WholeBufferAio = int (*)(rados_ioctx_t, const char*, rados_completion_t, const char*, size_t);
-  Napi::Value WholeBufferWrite(const Napi::CallbackInfo& info, const char* name, WholeBufferAio aio) {
+  using WholeBufferCxx = int (*)(librados::IoCtx&, const std::string&, librados::AioCompletion*, const ceph::bufferlist&, size_t);
+  Napi::Value WholeBufferWrite(const Napi::CallbackInfo& info, const char* name, WholeBufferAio aio, WholeBufferCxx cxx) {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
     auto data = BufArg(info, 1, "data");
     Napi::Value rej;
     if (Closed(env, name, &rej)) return rej;
+    size_t len = data.Length();
+    bool offThread = len >= addon()->offThreadBytes;
+    if (UseZeroCopy(len)) {
+      auto* op = new ZeroCopyWriteOp(env, name, std::move(oid), h_, data);
+      return Launch(
+          env, op,
+          [op, cxx, len](rados_completion_t c) {
+            return WithCxx(op, c, [&](librados::IoCtx& io, librados::AioCompletion* ac) { return cxx(io, op->detail, ac, op->bl, len); });
+          },
+          offThread, Napi::Value(), len);
+    }
     auto* op = new AioOp(env, name, std::move(oid), h_);
     rados_ioctx_t io = h_->io;
     const char* p = reinterpret_cast<const char*>(data.Data());
-    size_t len = data.Length();
     return Launch(
-        env, op, [op, io, aio, p, len](rados_completion_t c) { return aio(io, op->detail.c_str(), c, p, len); },
-        len >= kOffThreadSubmitBytes, data, len);
+        env, op, [op, io, aio, p, len](rados_completion_t c) { return aio(io, op->detail.c_str(), c, p, len); }, offThread, data, len);
   }
 
   // read(oid, into, offset) -> bytes read. librados reads straight into the Buffer.
@@ -700,7 +776,44 @@ std::shared_ptr<IoctxHandle> UnwrapIoctx(Napi::Value v) {
   return h;
 }
 
+// tuneWrites(zeroCopyBytes, offThreadBytes): the write path's two thresholds, for A/B measurement
+// (bench/ceph.bench.ts). Applies to writes started afterwards in this environment.
+static Napi::Value TuneWrites(const Napi::CallbackInfo& info) {
+  Addon* addon = GetAddon(info.Env());
+  uint64_t zc = U64Arg(info, 0, "zeroCopyBytes");
+  uint64_t ot = U64Arg(info, 1, "offThreadBytes");
+  addon->zeroCopyBytes = static_cast<size_t>(zc);
+  addon->offThreadBytes = static_cast<size_t>(ot);
+  return info.Env().Undefined();
+}
+
+// writeStats() -> { zeroCopyWrites, heldAtSettle, held }
+static Napi::Value WriteStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* addon = GetAddon(env);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("zeroCopyWrites", Num(env, addon->zeroCopyWrites));
+  o.Set("heldAtSettle", Num(env, addon->heldAtSettle));
+  o.Set("held", Num(env, addon->held.size()));
+  return o;
+}
+
+// debugHoldWrites(n) / debugReleaseHeld(): see Addon::debugHoldNext (tests only).
+static Napi::Value DebugHoldWrites(const Napi::CallbackInfo& info) {
+  GetAddon(info.Env())->debugHoldNext = static_cast<int>(U64Arg(info, 0, "count"));
+  return info.Env().Undefined();
+}
+
+static Napi::Value DebugReleaseHeld(const Napi::CallbackInfo& info) {
+  GetAddon(info.Env())->debugHolds.clear();
+  return info.Env().Undefined();
+}
+
 void InitIoctx(Napi::Env env, Napi::Object exports) {
+  exports.Set("debugHoldWrites", Napi::Function::New(env, DebugHoldWrites));
+  exports.Set("debugReleaseHeld", Napi::Function::New(env, DebugReleaseHeld));
+  exports.Set("tuneWrites", Napi::Function::New(env, TuneWrites));
+  exports.Set("writeStats", Napi::Function::New(env, WriteStats));
   Napi::Function ctor = Ioctx::Define(env);
   GetAddon(env)->ioctxCtor = Napi::Persistent(ctor);
   exports.Set("Ioctx", ctor);

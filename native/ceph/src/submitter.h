@@ -1,7 +1,6 @@
-// A thread that submits librados operations in the order they were queued. librados' C API
-// copies write data into its own buffer inside rados_aio_write*, on the calling thread: for large
-// writes that copy (milliseconds for a few MiB, page faults included) would stall the JS thread,
-// so those submissions run here instead.
+// A thread that submits librados operations in the order they were queued: those that would
+// wait in the Objecter's in-flight throttle (objecter_inflight_ops / _op_bytes) inside the submit
+// call, which on the JS thread would stall the event loop until earlier operations complete.
 #pragma once
 
 #include <condition_variable>

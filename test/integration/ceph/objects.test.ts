@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CephClosedError, CephError, Cluster, type IoCtx, type NotifyEvent } from '../../../bindings/ceph/index.js';
+import { addon } from '../../../bindings/ceph/native.js';
 import { cephAvailable, startCeph, type TestCeph } from '../../support/ceph.js';
 import { itWithService } from '../../support/services.js';
 
@@ -266,9 +267,9 @@ describe('ceph objects through librados aio (real cluster)', () => {
     expect((await io.readAll('closing-31')).toString()).toBe('z');
   });
 
-  it('submits large writes from the submission thread, behind nothing and ahead of what follows', async () => {
-    // 4 MiB and 1 MiB go through the addon's submission thread; the small write, the append and
-    // the read issued right after them without waiting must still reach librados in call order.
+  it('keeps call order between zero-copy writes and the copied writes and reads issued right after them', async () => {
+    // 4 MiB and 1 MiB go to librados without a copy (through its C++ API), the small write through
+    // the C API; the read issued right after them without waiting must still see them in call order.
     const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
     const pending = [io.writeFull('large-1', big), io.write('large-1', 'bb', 1), io.append('large-1', Buffer.alloc(1024 * 1024, 0x63))];
     const read = io.read('large-1', 8, 0);
@@ -302,6 +303,124 @@ describe('ceph objects through librados aio (real cluster)', () => {
     const got = await Promise.all(reads);
     expect(got.map((b) => b.toString())).toEqual(Array.from({ length: 300 }, (_, i) => `v${i + 1200}`));
     await Promise.all(Array.from({ length: 300 }, (_, i) => io.remove(`throttled-${i}`)));
+  });
+
+  describe('zero-copy writes (64 KiB and more)', () => {
+    const zeroCopied = (): number => addon().writeStats().zeroCopyWrites;
+
+    /** Polls until librados has let go of every Buffer (it does so shortly after completion). */
+    async function allReleased(): Promise<void> {
+      for (let i = 0; i < 600 && addon().writeStats().held > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(addon().writeStats().held).toBe(0);
+    }
+
+    it('sends the Buffer in place, and changing it after the write settled changes nothing', async () => {
+      const before = zeroCopied();
+      const at = randomBytes(256 * 1024);
+      const full = randomBytes(1024 * 1024);
+      const tail = randomBytes(64 * 1024);
+      const small = randomBytes(64 * 1024 - 1);
+      // A Uint8Array viewing the middle of a larger ArrayBuffer: the view's bytes, not its buffer's.
+      const backing = new Uint8Array(300 * 1024);
+      backing.set(randomBytes(backing.length));
+      const view = backing.subarray(1000, 1000 + 200 * 1024);
+      const expectedView = Buffer.from(view);
+      const keep = [Buffer.from(at), Buffer.from(full), Buffer.from(tail), Buffer.from(small)] as const;
+
+      await io.writeFull('zc-1', full);
+      await io.write('zc-1', at, 4096);
+      await io.append('zc-1', tail);
+      await io.write('zc-2', small, 0);
+      await io.writeFull('zc-3', view);
+      expect(zeroCopied() - before).toBe(4); // `small` is one byte short of the threshold: copied
+      for (const b of [at, full, tail, small]) b.fill(0xee);
+      backing.fill(0xee);
+
+      const want = Buffer.from(keep[1]);
+      keep[0].copy(want, 4096);
+      const got = await io.readAll('zc-1');
+      expect(got.equals(Buffer.concat([want, keep[2]]))).toBe(true);
+      expect((await io.readAll('zc-2')).equals(keep[3])).toBe(true);
+      expect((await io.readAll('zc-3')).equals(expectedView)).toBe(true);
+      expect((await ceph.cli('rados', ['-p', 'objects', 'get', 'zc-3', '-'])).equals(expectedView)).toBe(true);
+      await allReleased();
+      await Promise.all(['zc-1', 'zc-2', 'zc-3'].map((o) => io.remove(o)));
+    });
+
+    it('keeps the Buffer referenced past the completion while something else still holds its bytes', async () => {
+      // The addon's test hook takes an extra reference to the next writes' data, as librados would if
+      // it let go only after the completion: the promises settle, the Buffers stay held until the
+      // reference is dropped, and are then released (by the next completion or the sweep timer).
+      const s0 = addon().writeStats();
+      addon().debugHoldWrites(2);
+      const x = randomBytes(128 * 1024);
+      const y = randomBytes(1024 * 1024);
+      const keep = [Buffer.from(x), Buffer.from(y)] as const;
+      await Promise.all([io.write('zc-held', x, 0), io.writeFull('zc-held-2', y)]);
+      const s1 = addon().writeStats();
+      expect(s1.heldAtSettle - s0.heldAtSettle).toBe(2);
+      expect(s1.held).toBe(2);
+      x.fill(1);
+      y.fill(2);
+      expect((await io.read('zc-held', x.length)).equals(keep[0])).toBe(true);
+      expect((await io.readAll('zc-held-2')).equals(keep[1])).toBe(true);
+      expect(addon().writeStats().held).toBe(2); // completions since then swept, and kept them
+      addon().debugReleaseHeld();
+      await allReleased();
+      await Promise.all([io.remove('zc-held'), io.remove('zc-held-2')]);
+    });
+
+    it('applies the context namespace and locator to zero-copy writes', async () => {
+      const ns = await io.withNamespace('zc-ns', { locator: 'zc-loc' });
+      const data = randomBytes(128 * 1024);
+      const before = zeroCopied();
+      await ns.writeFull('zc-ns-obj', data);
+      expect(zeroCopied() - before).toBe(1);
+      expect((await ns.readAll('zc-ns-obj')).equals(data)).toBe(true);
+      await expect(io.stat('zc-ns-obj')).rejects.toMatchObject({ code: 'ERR_CEPH_NOT_FOUND' });
+      const listed = (await io.list({ allNamespaces: true })).filter((o) => o.oid === 'zc-ns-obj');
+      expect(listed).toEqual([{ oid: 'zc-ns-obj', namespace: 'zc-ns', locator: 'zc-loc' }]);
+      await ns.remove('zc-ns-obj');
+      await ns.close();
+    });
+
+    it('keeps many zero-copy writes in flight, past the Objecter throttle, each with its own bytes', async () => {
+      // 32 × 4 MiB is past objecter_inflight_op_bytes (100 MiB): the later ones wait on the
+      // submission thread, still without a copy; 128 KiB writes interleave at other offsets.
+      const big = Array.from({ length: 32 }, (_, i) => Buffer.alloc(4 * 1024 * 1024, i + 1));
+      const mid = Array.from({ length: 64 }, (_, i) => Buffer.alloc(128 * 1024, 0x80 + i));
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 64; i++) {
+        if (i < big.length) writes.push(io.writeFull(`zc-many-${i % 8}`, big[i] as Buffer));
+        writes.push(io.write(`zc-mid-${i % 4}`, mid[i] as Buffer, (i >> 2) * 128 * 1024));
+      }
+      await Promise.all(writes);
+      for (const b of [...big, ...mid]) b.fill(0);
+      // The last writeFull of object k was big[24 + k] (filled with 25 + k); slot j of zc-mid-k was written by mid[4j + k].
+      const heads = await Promise.all(Array.from({ length: 8 }, (_, k) => io.read(`zc-many-${k}`, 4 * 1024 * 1024)));
+      heads.forEach((h, k) => expect(h.equals(Buffer.alloc(4 * 1024 * 1024, 25 + k))).toBe(true));
+      for (let k = 0; k < 4; k++) {
+        const got = await io.readAll(`zc-mid-${k}`);
+        const want = Buffer.concat(Array.from({ length: 16 }, (_, j) => Buffer.alloc(128 * 1024, 0x80 + 4 * j + k)));
+        expect(got.equals(want)).toBe(true);
+      }
+      await allReleased();
+      await Promise.all([...Array.from({ length: 8 }, (_, k) => io.remove(`zc-many-${k}`)), ...Array.from({ length: 4 }, (_, k) => io.remove(`zc-mid-${k}`))]);
+    });
+
+    it('waits for zero-copy writes on close, and the data lands', async () => {
+      const c = await a.openIoctx('objects');
+      const data = Array.from({ length: 16 }, (_, i) => Buffer.alloc(512 * 1024, 0x30 + i));
+      const writes = data.map((d, i) => c.writeFull(`zc-closing-${i}`, d));
+      const closing = c.close();
+      await expect(c.writeFull('zc-closing-0', data[0] as Buffer)).rejects.toBeInstanceOf(CephClosedError);
+      await Promise.all(writes);
+      await closing;
+      const back = await Promise.all(data.map((_, i) => io.readAll(`zc-closing-${i}`)));
+      back.forEach((b, i) => expect(b.equals(Buffer.alloc(512 * 1024, 0x30 + i))).toBe(true));
+      await allReleased();
+      await Promise.all(data.map((_, i) => io.remove(`zc-closing-${i}`)));
+    });
   });
 
   it('waits for queued large writes on close and refuses new ones', async () => {

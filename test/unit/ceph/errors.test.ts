@@ -38,6 +38,7 @@ describe('ceph errors', () => {
     expect(e.code).toBe('ERR_CEPH_NATIVE_UNAVAILABLE');
     expect(e.message).toContain('librados-dev');
     expect(e.message).toContain('librbd-dev');
+    expect(e.message).toContain('libradospp-dev');
     expect((e.cause as Error).message).toBe('dlopen failed');
     expect(new CephInvalidArgumentError('bad').code).toBe('ERR_CEPH_INVALID_ARGUMENT');
   });

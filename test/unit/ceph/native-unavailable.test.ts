@@ -24,6 +24,6 @@ describe('ceph addon missing', () => {
     });
     const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
     expect(out).toMatchObject({ imported: true, pure: '1', available: false, code: 'ERR_CEPH_NATIVE_UNAVAILABLE' });
-    expect(String(out['message'])).toContain('librados-dev librbd-dev');
+    expect(String(out['message'])).toContain('librados-dev libradospp-dev librbd-dev');
   });
 });
