@@ -5,9 +5,15 @@ export const DomainState = {
 } as const;
 export type DomainStateName = Lowercase<keyof typeof DomainState>;
 
+// Indexed by state number; built once (info() and state() map a state on every call).
+const STATE_NAMES: readonly DomainStateName[] = (() => {
+  const names: DomainStateName[] = [];
+  for (const [k, v] of Object.entries(DomainState)) names[v] = k.toLowerCase() as DomainStateName;
+  return names;
+})();
+
 export function domainStateName(state: number): DomainStateName {
-  for (const [k, v] of Object.entries(DomainState)) if (v === state) return k.toLowerCase() as DomainStateName;
-  return 'nostate';
+  return STATE_NAMES[state] ?? 'nostate';
 }
 
 export const ListDomains = {

@@ -118,11 +118,11 @@ export class Domain extends HandleBase<NativeDomain> {
   }
 
   state(): Promise<{ state: DomainStateName; reason: number }> {
-    return this.runMap('state', (n) => n.getState(), (s) => ({ state: domainStateName(s.state), reason: s.reason }));
+    return this.runMap('state', (n) => n.getState(), (s) => ({ state: domainStateName(s[0]), reason: s[1] }));
   }
 
   info(): Promise<DomainInfo> {
-    return this.runMap('info', (n) => n.getInfo(), (i) => ({ state: domainStateName(i.state), maxMemKiB: i.maxMemKiB, memoryKiB: i.memoryKiB, vcpus: i.vcpus, cpuTimeNs: i.cpuTimeNs }));
+    return this.runMap('info', (n) => n.getInfo(), (i) => ({ state: domainStateName(i[0]), maxMemKiB: i[1], memoryKiB: i[2], vcpus: i[3], cpuTimeNs: i[4] }));
   }
 
   xml(options: XmlOptions = {}): Promise<string> {

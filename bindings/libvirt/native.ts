@@ -78,8 +78,10 @@ export interface NativeDomain extends NativeHandle {
   readonly name: string;
   readonly uuid: string;
   getID(): Promise<number>;
-  getState(): Promise<{ state: number; reason: number }>;
-  getInfo(): Promise<{ state: number; maxMemKiB: number; memoryKiB: number; vcpus: number; cpuTimeNs: number }>;
+  /** [state, reason] */
+  getState(): Promise<[number, number]>;
+  /** [state, maxMemKiB, memoryKiB, vcpus, cpuTimeNs] */
+  getInfo(): Promise<[number, number, number, number, number]>;
   getXMLDesc(flags: number): Promise<string>;
   isActive(): Promise<boolean>;
   isPersistent(): Promise<boolean>;
@@ -173,6 +175,10 @@ export interface NativeAddon {
   };
   eventLoopRunning(): boolean;
   libVersion(): number;
+  /** Tests only: a pool task that is not brief and holds its worker for `ms`. */
+  debugHoldWorker(ms: number): Promise<void>;
+  /** Tests only: how many debugHoldWorker tasks have ended. */
+  debugHoldsEnded(): number;
 }
 
 export const DEBIAN_PACKAGE = 'libvirt-dev';

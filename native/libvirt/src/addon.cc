@@ -1,6 +1,9 @@
 // Module entry: registers our libvirt event loop implementation (eventloop.cc) before any connection
 // can be opened, runs it on one dedicated native thread, and defines the wrapped classes.
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include "connection.h"
 #include "domain.h"
 #include "eventloop.h"
@@ -20,6 +23,21 @@ Napi::Value LibVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(v));
 }
 
+// Test hooks: a pool task that holds its worker for `ms` (standing in for a migration or a boot,
+// which is not brief), and how many of those have ended.
+std::atomic<int> holdsEnded{0};
+
+Napi::Value DebugHoldWorker(const Napi::CallbackInfo& info) {
+  int ms = info[0].As<Napi::Number>().Int32Value();
+  return pool::Queue(info.Env(), [ms]() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    holdsEnded++;
+    return Val::Undefined();
+  });
+}
+
+Napi::Value DebugHoldsEnded(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), holdsEnded.load()); }
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -38,6 +56,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Secret::Init(env, exports);
   exports.Set("eventLoopRunning", Napi::Function::New(env, EventLoopRunning));
   exports.Set("libVersion", Napi::Function::New(env, LibVersion));
+  exports.Set("debugHoldWorker", Napi::Function::New(env, DebugHoldWorker));
+  exports.Set("debugHoldsEnded", Napi::Function::New(env, DebugHoldsEnded));
   return exports;
 }
 

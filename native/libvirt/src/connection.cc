@@ -64,7 +64,7 @@ Napi::Value Connection::GetHostname(const Napi::CallbackInfo& info) {
     char* h = virConnectGetHostname(c);
     if (h == nullptr) throw Failure::Last("virConnectGetHostname");
     return Val::Owned(h);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::GetLibVersion(const Napi::CallbackInfo& info) {
@@ -72,7 +72,7 @@ Napi::Value Connection::GetLibVersion(const Napi::CallbackInfo& info) {
     unsigned long v = 0;
     CHECK("virConnectGetLibVersion", virConnectGetLibVersion(c, &v));
     return Val::Num(static_cast<double>(v));
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::GetVersion(const Napi::CallbackInfo& info) {
@@ -80,7 +80,7 @@ Napi::Value Connection::GetVersion(const Napi::CallbackInfo& info) {
     unsigned long v = 0;
     CHECK("virConnectGetVersion", virConnectGetVersion(c, &v));
     return Val::Num(static_cast<double>(v));
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::GetType(const Napi::CallbackInfo& info) {
@@ -88,7 +88,7 @@ Napi::Value Connection::GetType(const Napi::CallbackInfo& info) {
     const char* t = virConnectGetType(c);
     if (t == nullptr) throw Failure::Last("virConnectGetType");
     return Val::Str(t);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::GetURI(const Napi::CallbackInfo& info) {
@@ -96,7 +96,7 @@ Napi::Value Connection::GetURI(const Napi::CallbackInfo& info) {
     char* u = virConnectGetURI(c);
     if (u == nullptr) throw Failure::Last("virConnectGetURI");
     return Val::Owned(u);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::GetCapabilities(const Napi::CallbackInfo& info) {
@@ -125,7 +125,7 @@ Napi::Value Connection::GetMaxVcpus(const Napi::CallbackInfo& info) {
     int n = virConnectGetMaxVcpus(c, OrNull(has, type));
     CHECK("virConnectGetMaxVcpus", n);
     return Val::Num(n);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::NodeGetInfo(const Napi::CallbackInfo& info) {
@@ -142,7 +142,7 @@ Napi::Value Connection::NodeGetInfo(const Napi::CallbackInfo& info) {
     o.Set("cores", Val::Num(n.cores));
     o.Set("threads", Val::Num(n.threads));
     return o;
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::NodeGetMemoryStats(const Napi::CallbackInfo& info) {
@@ -156,7 +156,7 @@ Napi::Value Connection::NodeGetMemoryStats(const Napi::CallbackInfo& info) {
     Val o = Val::Object();
     for (int i = 0; i < n; i++) o.Set(stats[i].field, Val::Num(static_cast<double>(stats[i].value)));
     return o;
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::NodeGetCPUStats(const Napi::CallbackInfo& info) {
@@ -170,7 +170,7 @@ Napi::Value Connection::NodeGetCPUStats(const Napi::CallbackInfo& info) {
     Val o = Val::Object();
     for (int i = 0; i < n; i++) o.Set(stats[i].field, Val::Num(static_cast<double>(stats[i].value)));
     return o;
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::NodeGetFreeMemory(const Napi::CallbackInfo& info) {
@@ -179,7 +179,7 @@ Napi::Value Connection::NodeGetFreeMemory(const Napi::CallbackInfo& info) {
     unsigned long long m = virNodeGetFreeMemory(c);
     if (m == 0 && virGetLastError() != nullptr) throw Failure::Last("virNodeGetFreeMemory");
     return Val::Num(static_cast<double>(m));
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::IsAlive(const Napi::CallbackInfo& info) {
@@ -187,7 +187,7 @@ Napi::Value Connection::IsAlive(const Napi::CallbackInfo& info) {
     int r = virConnectIsAlive(c);
     CHECK("virConnectIsAlive", r);
     return Val::Bool(r == 1);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::IsSecure(const Napi::CallbackInfo& info) {
@@ -195,7 +195,7 @@ Napi::Value Connection::IsSecure(const Napi::CallbackInfo& info) {
     int r = virConnectIsSecure(c);
     CHECK("virConnectIsSecure", r);
     return Val::Bool(r == 1);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::IsEncrypted(const Napi::CallbackInfo& info) {
@@ -203,7 +203,7 @@ Napi::Value Connection::IsEncrypted(const Napi::CallbackInfo& info) {
     int r = virConnectIsEncrypted(c);
     CHECK("virConnectIsEncrypted", r);
     return Val::Bool(r == 1);
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::SetKeepAlive(const Napi::CallbackInfo& info) {
@@ -223,11 +223,11 @@ Napi::Value Connection::ListAllDomains(const Napi::CallbackInfo& info) {
     virDomainPtr* doms = nullptr;
     int n = virConnectListAllDomains(c, &doms, flags);
     CHECK("virConnectListAllDomains", n);
-    Val a = Val::Array();
-    for (int i = 0; i < n; i++) a.Push(DomainHandle(doms[i]));
+    Val a = Val::Array(static_cast<size_t>(n));
+    for (int i = 0; i < n; i++) a.Push(DomainHandle(doms[i], c));
     free(doms);
     return a;
-  });
+  }, kBrief);
 }
 
 Napi::Value Connection::LookupByName(const Napi::CallbackInfo& info) {
@@ -235,8 +235,8 @@ Napi::Value Connection::LookupByName(const Napi::CallbackInfo& info) {
   return Run(info, [=](virConnectPtr c) {
     virDomainPtr d = virDomainLookupByName(c, name.c_str());
     if (d == nullptr) throw Failure::Last("virDomainLookupByName");
-    return DomainHandle(d);
-  });
+    return DomainHandle(d, c);
+  }, kBrief);
 }
 
 Napi::Value Connection::LookupByUUIDString(const Napi::CallbackInfo& info) {
@@ -244,8 +244,8 @@ Napi::Value Connection::LookupByUUIDString(const Napi::CallbackInfo& info) {
   return Run(info, [=](virConnectPtr c) {
     virDomainPtr d = virDomainLookupByUUIDString(c, uuid.c_str());
     if (d == nullptr) throw Failure::Last("virDomainLookupByUUIDString");
-    return DomainHandle(d);
-  });
+    return DomainHandle(d, c);
+  }, kBrief);
 }
 
 Napi::Value Connection::LookupByID(const Napi::CallbackInfo& info) {
@@ -253,8 +253,8 @@ Napi::Value Connection::LookupByID(const Napi::CallbackInfo& info) {
   return Run(info, [=](virConnectPtr c) {
     virDomainPtr d = virDomainLookupByID(c, id);
     if (d == nullptr) throw Failure::Last("virDomainLookupByID");
-    return DomainHandle(d);
-  });
+    return DomainHandle(d, c);
+  }, kBrief);
 }
 
 Napi::Value Connection::DefineXML(const Napi::CallbackInfo& info) {
@@ -263,7 +263,7 @@ Napi::Value Connection::DefineXML(const Napi::CallbackInfo& info) {
   return Run(info, [=](virConnectPtr c) {
     virDomainPtr d = virDomainDefineXMLFlags(c, xml.c_str(), flags);
     if (d == nullptr) throw Failure::Last("virDomainDefineXMLFlags");
-    return DomainHandle(d);
+    return DomainHandle(d, c);
   });
 }
 
@@ -273,7 +273,7 @@ Napi::Value Connection::CreateXML(const Napi::CallbackInfo& info) {
   return Run(info, [=](virConnectPtr c) {
     virDomainPtr d = virDomainCreateXML(c, xml.c_str(), flags);
     if (d == nullptr) throw Failure::Last("virDomainCreateXML");
-    return DomainHandle(d);
+    return DomainHandle(d, c);
   });
 }
 
@@ -305,7 +305,7 @@ Napi::Value Connection::GetAllDomainStats(const Napi::CallbackInfo& info) {
     }
     virDomainStatsRecordListFree(records);
     return a;
-  });
+  }, kBrief);
 }
 
 void Connection::Init(Napi::Env env, Napi::Object exports) {

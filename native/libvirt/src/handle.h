@@ -11,6 +11,9 @@
 
 namespace tlv {
 
+/** Run's `brief` for a one-round-trip read (see pool::Queue). */
+constexpr bool kBrief = true;
+
 template <typename Derived, typename Ptr>
 class Handle : public Napi::ObjectWrap<Derived> {
  public:
@@ -84,9 +87,10 @@ class Handle : public Napi::ObjectWrap<Derived> {
 
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), h_ == nullptr); }
 
-  /** Runs fn(ptr) on the pool, as a user of the reference for the duration. */
+  /** Runs fn(ptr) on the pool, as a user of the reference for the duration. `brief`: see
+   *  pool::Queue (a one-round-trip read whose result may be settled in a batch). */
   template <typename F>
-  Napi::Value Run(const Napi::CallbackInfo& info, F fn) {
+  Napi::Value Run(const Napi::CallbackInfo& info, F fn, bool brief = false) {
     Holder* h = Hold();
     if (h == nullptr) {
       return pool::Rejected(info.Env(), Failure::Own("ERR_LIBVIRT_CLOSED", std::string(Derived::kName) + " is closed"));
@@ -109,7 +113,7 @@ class Handle : public Napi::ObjectWrap<Derived> {
       }
       if (eventloop::JobBegin(conn)) guard.conn = conn;
       return fn(h->p);
-    });
+    }, brief);
   }
 
   Holder* h_ = nullptr;

@@ -1,8 +1,6 @@
 #include "pool.h"
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -30,32 +28,34 @@ struct Job {
 
 // Never destroyed: glibc's pthread_cond_destroy waits for waiters, and the pool threads wait on
 // this until the process ends, so a static destructor at exit would hang the exit.
+// `brief`: a read that answers in a round trip (lookups, info, XML…); its result may wait in a
+// batch for the JS thread. Any other task may run for minutes (a migration, a boot, a save), so a
+// worker sends what waits before starting it and its own result at once (see Loop).
+struct Task {
+  std::function<void()> fn;
+  bool brief;
+};
+
 struct Shared {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::function<void()>> tasks;
+  std::deque<Task> tasks;
 };
 Shared& shared = *new Shared();
 std::mutex& mu = shared.mu;
 std::condition_variable& cv = shared.cv;
-std::deque<std::function<void()>>& tasks = shared.tasks;
+std::deque<Task>& tasks = shared.tasks;
 unsigned started = 0;
 unsigned sleeping = 0;  // waiting on cv (under mu)
-unsigned spinning = 0;  // polling `queued` before sleeping (under mu)
-std::atomic<size_t> queued{0};  // tasks.size(), readable without the lock
 unsigned maxThreads = 8;
 // TSTACK_LIBVIRT_POOL_NICE, relative to the process. 0 by default: at +10 (to favour the JS
 // thread) every wake-up of any other thread preempted the workers in mid-call — ~2 involuntary
 // switches per call, +20-30% CPU per call and fewer calls/s, measured on this 2-core VM.
 int poolNice = 0;
-// TSTACK_LIBVIRT_SPIN_US: how long a worker that ran out of work polls for the next task before
-// sleeping (0, the default: off). One call at a time is a ping-pong — worker finishes, the JS
-// thread wakes, settles the Promise and queues the next call — and polling through that turnaround
-// saves the worker's futex sleep and wake-up. Measured on 2 shared cores it did not pay: the poll
-// costs about what it saves and competes with libvirtd for a core. Kept for hosts with cores to spare.
-int64_t spinNs = 0;
 /** Promises not yet settled (JS thread only): while > 0 the completion handle keeps Node alive. */
 size_t inFlight = 0;
+
+void FlushCompletions();
 
 void Loop() {
   pthread_setname_np(pthread_self(), "tstack-lv-pool");
@@ -68,38 +68,45 @@ void Loop() {
     if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(19, base + poolNice));
   }
   for (;;) {
-    std::function<void()> task;
+    Task task;
+    bool tookLast, wakeAnother;
     {
       std::unique_lock<std::mutex> lock(mu);
-      if (tasks.empty() && spinNs > 0) {
-        spinning++;
-        lock.unlock();
-        auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spinNs);
-        while (queued.load(std::memory_order_relaxed) == 0) {
-          for (int i = 0; i < 64; i++) __builtin_ia32_pause();
-          if (std::chrono::steady_clock::now() >= until) break;
-        }
-        lock.lock();
-        spinning--;
-      }
       if (tasks.empty()) {
+        // Out of work: whatever finished meanwhile goes to the JS thread now.
+        lock.unlock();
+        FlushCompletions();
+        lock.lock();
         sleeping++;
         cv.wait(lock, [] { return !tasks.empty(); });
         sleeping--;
       }
       task = std::move(tasks.front());
       tasks.pop_front();
-      queued.store(tasks.size(), std::memory_order_relaxed);
+      tookLast = tasks.empty();
+      // A batch queued while the JS thread settled completions woke one worker; it passes the
+      // wake-up on while work remains, so the JS thread pays one wake per batch, not one per task.
+      wakeAnother = !tasks.empty() && sleeping > 0;
     }
-    task();
+    if (wakeAnother) cv.notify_one();
+    // The last queued task: the JS thread can queue more only once it has the results, so they go
+    // now, while this task runs. Before a task that may not be brief they go too: with every
+    // worker in such a task, nothing would send them until one ended.
+    if (tookLast || !task.brief) FlushCompletions();
+    task.fn();
+    if (!task.brief) FlushCompletions();
   }
 }
 
 // DropWithNextTask's references (JS thread only).
 std::vector<std::pair<void (*)(void*), void*>> riders;
+// JS thread only: inside Drain, tasks queued by the settled Promises' continuations wake a worker
+// once at its end (see Loop's wakeAnother).
+bool draining = false;
+bool wakeAfterDrain = false;
 
 /** Queues a task (JS thread only: Queue, ReleaseLater and the end of Drain). */
-void Push(std::function<void()> task) {
+void Push(std::function<void()> task, bool brief) {
   if (!riders.empty()) {
     // Released after the task: its caller should not wait for them.
     task = [task = std::move(task), items = std::move(riders)]() {
@@ -111,17 +118,19 @@ void Push(std::function<void()> task) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mu);
-    tasks.push_back(std::move(task));
-    queued.store(tasks.size(), std::memory_order_relaxed);
+    tasks.push_back(Task{std::move(task), brief});
     // Threads start lazily, up to maxThreads, when none is idle.
-    if (sleeping + spinning < tasks.size() && started < maxThreads) {
+    if (sleeping < tasks.size() && started < maxThreads) {
       started++;
       std::thread(Loop).detach();
     }
-    // A spinning worker takes a task without a wake-up; only the excess needs a sleeper.
-    wake = sleeping > 0 && tasks.size() > spinning;
+    wake = sleeping > 0;
   }
-  if (wake) cv.notify_one();
+  if (wake && draining) {
+    wakeAfterDrain = true;
+  } else if (wake) {
+    cv.notify_one();
+  }
 }
 
 void SettleOne(Napi::Env env, Job* job) {
@@ -137,29 +146,52 @@ void SettleOne(Napi::Env env, Job* job) {
   }
 }
 
-// Completions: workers append finished jobs to `ready`; the one that finds it empty wakes the JS
-// thread (uv_async_send), which settles everything queued by then in one callback scope, so with
-// many calls in flight one wake and one microtask checkpoint serve a batch (a thread-safe function
-// takes its lock, a handle scope and a microtask checkpoint per call).
+// Completions: workers append finished jobs to `ready`, and the JS thread, woken by one
+// uv_async_send, settles everything there in one callback scope (one wake, one handle scope and
+// one microtask checkpoint per batch; a thread-safe function costs a lock, a scope and a
+// checkpoint per call). When the wake is sent decides the batch size: on each first completion,
+// with 16 calls in flight the JS thread woke about once per call (batches of ~1) and cost ~15 us
+// of CPU per call. So a completion wakes it only when the pool has nothing else queued — the JS
+// thread is then the only source of more work (Loop's flushes: a worker taking the last queued
+// task, or finding none) — or when kMaxBatch results wait (a long queue must not hold results back,
+// nor make one settling pass stall the event loop). Results wait at most until the queue drains.
 struct Completions {
   std::mutex mu;
   std::vector<Job*> ready;
+  bool signalled = false;  // a wake is on its way for what is in `ready`
   bool closed = false;  // env torn down: late jobs are dropped, the process is ending
 };
 Completions& completions = *new Completions();
 uv_async_t* wake = nullptr;
 napi_env jsEnv = nullptr;
 Napi::AsyncContext* asyncContext = nullptr;
+constexpr size_t kMaxBatch = 32;
+
+/** Under completions.mu: whether the caller must wake the JS thread (then it counts as woken). */
+bool Claim() {
+  if (completions.signalled || completions.ready.empty()) return false;
+  completions.signalled = true;
+  return true;
+}
 
 void Complete(Job* job) {
-  bool first;
+  bool send;
   {
     std::lock_guard<std::mutex> lock(completions.mu);
     if (completions.closed) return;
-    first = completions.ready.empty();
     completions.ready.push_back(job);
+    send = completions.ready.size() >= kMaxBatch && Claim();
   }
-  if (first) uv_async_send(wake);
+  if (send) uv_async_send(wake);
+}
+
+void FlushCompletions() {
+  bool send;
+  {
+    std::lock_guard<std::mutex> lock(completions.mu);
+    send = !completions.closed && Claim();
+  }
+  if (send) uv_async_send(wake);
 }
 
 void Drain(uv_async_t*) {
@@ -167,10 +199,12 @@ void Drain(uv_async_t*) {
   {
     std::lock_guard<std::mutex> lock(completions.mu);
     batch.swap(completions.ready);
+    completions.signalled = false;
   }
   if (batch.empty()) return;
   Napi::Env env(jsEnv);
   Napi::HandleScope scope(env);
+  draining = true;
   {
     // Closing it runs the microtasks (the awaiting code) once for the whole batch.
     Napi::CallbackScope cb(env, *asyncContext);
@@ -179,8 +213,13 @@ void Drain(uv_async_t*) {
       delete job;
     }
   }
+  draining = false;
   inFlight -= batch.size();
-  if (!riders.empty()) Push([] {});  // nothing was queued to carry them
+  if (!riders.empty()) Push([] {}, false);  // nothing was queued to carry them
+  if (wakeAfterDrain) {
+    wakeAfterDrain = false;
+    cv.notify_one();
+  }
   if (inFlight == 0) uv_unref(reinterpret_cast<uv_handle_t*>(wake));
 }
 
@@ -199,8 +238,6 @@ void Init(Napi::Env env) {
   if (n != nullptr && std::atoi(n) > 0) maxThreads = static_cast<unsigned>(std::atoi(n));
   const char* nice = std::getenv("TSTACK_LIBVIRT_POOL_NICE");
   if (nice != nullptr) poolNice = std::atoi(nice);
-  const char* spin = std::getenv("TSTACK_LIBVIRT_SPIN_US");
-  if (spin != nullptr) spinNs = static_cast<int64_t>(std::atoi(spin)) * 1000;
   jsEnv = env;
   asyncContext = new Napi::AsyncContext(env, "tstack-libvirt");
   uv_loop_t* loop = nullptr;
@@ -211,7 +248,7 @@ void Init(Napi::Env env) {
   napi_add_env_cleanup_hook(env, CloseCompletions, nullptr);
 }
 
-Napi::Promise Queue(Napi::Env env, std::function<Val()> work) {
+Napi::Promise Queue(Napi::Env env, std::function<Val()> work, bool brief) {
   auto deferred = Napi::Promise::Deferred::New(env);
   Job* job = new Job(std::move(work), deferred);
   if (inFlight++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(wake));
@@ -227,11 +264,11 @@ Napi::Promise Queue(Napi::Env env, std::function<Val()> work) {
     }
     job->work = nullptr;
     Complete(job);
-  });
+  }, brief);
   return deferred.Promise();
 }
 
-void Submit(std::function<void()> work) { Push(std::move(work)); }
+void Submit(std::function<void()> work) { Push(std::move(work), false); }
 
 namespace {
 // Never destroyed, like Shared above.
@@ -257,7 +294,7 @@ void ReleaseLater(void (*release)(void*), void* ptr) {
       items.swap(releases.items);
     }
     for (auto& it : items) it.first(it.second);
-  });
+  }, false);
 }
 
 void DropWithNextTask(void (*release)(void*), void* ptr) { riders.emplace_back(release, ptr); }

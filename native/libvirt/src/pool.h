@@ -12,8 +12,9 @@ namespace tlv {
 namespace pool {
 
 void Init(Napi::Env env);
-/** Runs `work` on the pool; its Val resolves the Promise, a thrown Failure rejects it. */
-Napi::Promise Queue(Napi::Env env, std::function<Val()> work);
+/** Runs `work` on the pool; its Val resolves the Promise, a thrown Failure rejects it. `brief`:
+ *  a call that answers in one round trip, whose result may wait to be settled in a batch. */
+Napi::Promise Queue(Napi::Env env, std::function<Val()> work, bool brief = false);
 /** Fire and forget. */
 void Submit(std::function<void()> work);
 /** For finalisers, on the JS thread: queues release(ptr) for the pool (freeing a handle can mean

@@ -37,8 +37,9 @@ struct Val {
   /** Takes a malloc'ed C string from libvirt and frees it. */
   static Val Owned(char* x);
   static Val Buf(const unsigned char* data, size_t len) { Val v; v.t = T::Buf; v.s.assign(reinterpret_cast<const char*>(data), len); return v; }
-  static Val Array() { Val v; v.t = T::Arr; return v; }
-  static Val Object() { Val v; v.t = T::Obj; return v; }
+  static Val Array(size_t items = 0) { Val v; v.t = T::Arr; v.arr.reserve(items); return v; }
+  /** `fields`: how many Set calls follow, when known (saves the vector's regrowth). */
+  static Val Object(size_t fields = 0) { Val v; v.t = T::Obj; v.obj.reserve(fields); return v; }
   /** A handle with its meta fields (name, uuid...) read on the worker thread. */
   static Val Handle(HandleKind k, void* p, Val meta) { meta.t = T::Handle; meta.kind = k; meta.ptr = p; return meta; }
 
@@ -52,8 +53,8 @@ Val TypedParams(virTypedParameterPtr params, int n);
 /** Converts on the JS thread; handle values become wrapper objects owning their reference. */
 Napi::Value ToJs(Napi::Env env, Val& v);
 
-/** Metas read on the worker thread for each handle kind. */
-Val DomainHandle(virDomainPtr d);
+/** Metas read on the worker thread for each handle kind. `conn`: the connection d came from. */
+Val DomainHandle(virDomainPtr d, virConnectPtr conn);
 Val SnapshotHandle(virDomainSnapshotPtr s);
 Val PoolHandle(virStoragePoolPtr p);
 Val VolumeHandle(virStorageVolPtr p);

@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { Connection, DomainState, LibvirtError, domainBuilder, parseDomainXml, versionString, type DomainEvent } from '../../../bindings/libvirt/index.js';
 import { itWithService } from '../../support/services.js';
+import { loadNative } from '../../../bindings/libvirt/native.js';
 import { libvirtNative, uniqueName } from '../../support/libvirt.js';
 
 const it = itWithService(libvirtNative, 'the libvirt addon (npm run build:native; Debian libvirt-dev)');
@@ -332,6 +333,57 @@ describe('libvirt binding on test:///default', () => {
     await c5.close();
     expect(await host).toBeTypeOf('string');
     expect(await conn.findDomain(name)).toBeNull();
+  });
+
+  it('settles every call of bursts and call loops wider than the pool, each with its own outcome', async () => {
+    // Completions are handed to the JS thread in batches (when the pool's queue runs dry, or 32
+    // wait): a burst of 400 queues far more than the 8 threads take, and 16 loops each queue their
+    // next call from the previous one's continuation, as the bench does.
+    const name = uniqueName('td-burst');
+    const dom = await conn.defineDomain(spec(name));
+    const outcomes = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => {
+        switch (i % 4) {
+          case 0: return dom.info().then((x) => `info:${x.state}:${x.vcpus}`);
+          case 1: return dom.xml().then((x) => `xml:${x.includes(`<name>${name}</name>`)}`);
+          case 2: return conn.findDomain(`${name}-missing-${i}`).then((x) => `missing:${x}`);
+          default: return dom.state().then((x) => `state:${x.state}`);
+        }
+      }),
+    );
+    outcomes.forEach((o, i) => expect(o).toBe(['info:shutoff:2', 'xml:true', 'missing:null', 'state:shutoff'][i % 4]));
+    const perLoop = await Promise.all(
+      Array.from({ length: 16 }, async (_, loop) => {
+        let ok = 0;
+        for (let k = 0; k < 50; k++) {
+          if ((loop + k) % 3 === 0) {
+            await expect(conn.domainByName(`${name}-none`)).rejects.toMatchObject({ code: 'ERR_LIBVIRT', libvirtName: 'NO_DOMAIN' });
+          } else if ((await dom.info()).memoryKiB === 256 * 1024) {
+            ok++;
+          }
+        }
+        return ok;
+      }),
+    );
+    perLoop.forEach((ok, loop) => expect(ok).toBe(50 - Array.from({ length: 50 }, (_, k) => (loop + k) % 3 === 0).filter(Boolean).length));
+    await dom.undefine();
+    await dom.free();
+  });
+
+  it('hands a finished read to the JS thread before a long call takes its worker', async () => {
+    // Reads are settled in batches, when the pool's queue runs dry. A long call (a migration, a
+    // boot) must not hold a finished read back: queued behind the read, more long tasks than the
+    // pool has threads would otherwise keep the queue from draining until the first one ended.
+    const native = loadNative();
+    const dom = await conn.defineDomain(spec(uniqueName('td-hold')));
+    const endedBefore = native.debugHoldsEnded();
+    const read = dom.info().then(() => native.debugHoldsEnded() - endedBefore);
+    const holds = Array.from({ length: 9 }, () => native.debugHoldWorker(2000));
+    expect(await read).toBe(0);
+    await Promise.all(holds);
+    expect(native.debugHoldsEnded() - endedBefore).toBe(9);
+    await dom.undefine();
+    await dom.free();
   });
 
   it('shares one native reference between lookups of a domain, released by its last owner', async () => {
