@@ -555,12 +555,10 @@ export class CapacityIndex implements HostFinder, HostTableListener {
     const tree = this.tree;
     const bMax = this.bMax;
     const cap = this.table.capacity;
-    const used = this.table.used;
     const bRatio = this.bRatio;
     const reqDims = this.reqDims;
     const reqNeed = this.reqNeed;
     const reqCount = this.reqCount;
-    const top = this.top;
     const mb = slot * D;
     // Plain loops: TypedArray.prototype.fill costs a native call, too much for D entries. The ratio
     // bounds are only made exact when asked (spread uses them); left alone they stay valid upper bounds.
@@ -610,25 +608,7 @@ export class CapacityIndex implements HostFinder, HostTableListener {
       if (c > capMax) capMax = c;
       const fd = tree[leaf + d] as number;
       if (fd < freeMin) freeMin = fd;
-      let fits = true;
-      for (let i = 0; i < reqCount; i++) {
-        if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) {
-          fits = false;
-          break;
-        }
-      }
-      if (!fits) continue;
-      // placementScore's very operations over the requested dimensions (all have capacity > 0 here).
-      let score = Infinity;
-      for (let i = 0; i < reqCount; i++) {
-        const e = reqDims[i] as number;
-        const ce = cap[base + e] as number;
-        const left = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
-        if (left < score) score = left;
-      }
-      // The filter (traits, aggregates, then the pipeline's per-host stages: NUMA fit…) costs far more
-      // than the score: run it only for a host that would take a place among the k best.
-      if (top.wouldEnter(h, score) && passesFilter(this.table, h, filter)) top.offer(h, score);
+      this.consider(h, filter);
     }
     this.bCapMin[slot] = capMin;
     this.bCapMax[slot] = capMax;
@@ -696,11 +676,7 @@ export class CapacityIndex implements HostFinder, HostTableListener {
    */
   private walkSlotById(slot: number, d: number, b: number, filter: HostFilter, budget: number): boolean {
     const D = this.D;
-    const size = this.size;
     const count = this.table.count;
-    const tree = this.tree;
-    const cap = this.table.capacity;
-    const used = this.table.used;
     const bucketOf = this.bucketOf;
     const blockCounts = this.blockCounts;
     const reqDims = this.reqDims;
@@ -721,29 +697,42 @@ export class CapacityIndex implements HostFinder, HostTableListener {
         if ((bucketOf[h * D + d] as number) !== b) continue;
         left--;
         if (top.found === top.k && floor >= top.bound && h > (top.hosts[top.k - 1] as number)) return true;
-        const leaf = (size + h) * D;
-        let fits = true;
-        for (let i = 0; i < reqCount; i++) {
-          if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) {
-            fits = false;
-            break;
-          }
-        }
-        if (!fits) continue;
-        const base = h * D;
-        let score = Infinity;
-        for (let i = 0; i < reqCount; i++) {
-          const e = reqDims[i] as number;
-          const ce = cap[base + e] as number;
-          const l = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
-          if (l < score) score = l;
-        }
-        if (top.wouldEnter(h, score) && passesFilter(this.table, h, filter)) top.offer(h, score);
+        this.consider(h, filter);
       }
       budget -= to - from;
       if (budget < 0) return false;
     }
     return true;
+  }
+
+  /**
+   * Offers host h to the top k when the request fits its leaf (the free room the tree keeps), scored
+   * with placementScore's very operations over the requested dimensions (all have capacity > 0
+   * here). The filter (traits, aggregates, then the pipeline's per-host stages: NUMA fit…) costs far
+   * more than the score: it runs only for a host that would take a place among the k best.
+   */
+  private consider(h: number, filter: HostFilter): void {
+    const D = this.D;
+    const tree = this.tree;
+    const reqDims = this.reqDims;
+    const reqNeed = this.reqNeed;
+    const reqCount = this.reqCount;
+    const leaf = (this.size + h) * D;
+    for (let i = 0; i < reqCount; i++) {
+      if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) return;
+    }
+    const cap = this.table.capacity;
+    const used = this.table.used;
+    const base = h * D;
+    let score = Infinity;
+    for (let i = 0; i < reqCount; i++) {
+      const e = reqDims[i] as number;
+      const ce = cap[base + e] as number;
+      const left = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
+      if (left < score) score = left;
+    }
+    const top = this.top;
+    if (top.wouldEnter(h, score) && passesFilter(this.table, h, filter)) top.offer(h, score);
   }
 
   private prepare(need: ArrayLike<number>): void {
@@ -981,7 +970,6 @@ export class CapacityIndex implements HostFinder, HostTableListener {
     const size = this.size;
     const tree = this.tree;
     const cap = this.table.capacity;
-    const used = this.table.used;
     const reqDims = this.reqDims;
     const reqNeed = this.reqNeed;
     const reqCount = this.reqCount;
@@ -1020,24 +1008,7 @@ export class CapacityIndex implements HostFinder, HostTableListener {
           const r = (tree[leaf + e] as number) / (cap[base0 + e] as number);
           if (r > (ratioMax[b * R + i] as number)) ratioMax[b * R + i] = r;
         }
-        let fits = true;
-        for (let i = 0; i < reqCount; i++) {
-          if ((tree[leaf + (reqDims[i] as number)] as number) < (reqNeed[i] as number)) {
-            fits = false;
-            break;
-          }
-        }
-        if (!fits) continue;
-        // placementScore's very operations over the requested dimensions (all have capacity > 0 here).
-        const base = h * D;
-        let score = Infinity;
-        for (let i = 0; i < reqCount; i++) {
-          const e = reqDims[i] as number;
-          const ce = cap[base + e] as number;
-          const left = (ce - (used[base + e] as number) - (reqNeed[i] as number)) / ce;
-          if (left < score) score = left;
-        }
-        if (top.wouldEnter(h, score) && passesFilter(this.table, h, filter)) top.offer(h, score);
+        this.consider(h, filter);
       }
     }
   }
