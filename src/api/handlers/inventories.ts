@@ -52,18 +52,20 @@ const POST_SCHEMA: JsonSchema = {
   additionalProperties: false,
 };
 
+/** One record of PUT …/inventories: as Placement's, it may carry the provider generation (ignored). */
 const RECORD_SCHEMA: JsonSchema = {
   type: 'object',
-  properties: INVENTORY_FIELDS,
+  properties: { ...INVENTORY_FIELDS, resource_provider_generation: { type: 'integer' } },
   required: ['total'],
   additionalProperties: false,
 };
 
 /**
- * PUT …/inventories. As in Placement, only keys that look like class names are schema-checked;
- * other keys pass the schema and are refused afterwards as unknown classes.
+ * PUT …/inventories, and each provider's entry of POST /reshaper. As in Placement, only keys that
+ * look like class names are schema-checked; other keys pass the schema and are refused afterwards
+ * as unknown classes.
  */
-const PUT_ALL_SCHEMA: JsonSchema = {
+export const PUT_ALL_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
     resource_provider_generation: { type: 'integer' },

@@ -9,6 +9,7 @@ import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { NAME_PATTERN, validateBody } from '../schema.js';
 import type { ConsumerBody } from './allocations-util.js';
+import { PUT_ALL_SCHEMA } from './inventories.js';
 import {
   UUID_KEY_PATTERN,
   canonicalUuid,
@@ -19,39 +20,6 @@ import {
   toWrite,
   unknownResourceClass,
 } from './allocations-util.js';
-
-const MAX_INT = 2147483647;
-const MAX_RATIO = 3.40282e38;
-
-/** One inventory record as PUT inventories takes it (the provider generation is tolerated). */
-const INVENTORY_RECORD: JsonSchema = {
-  type: 'object',
-  properties: {
-    resource_provider_generation: { type: 'integer' },
-    total: { type: 'integer', minimum: 1, maximum: MAX_INT },
-    reserved: { type: 'integer', minimum: 0, maximum: MAX_INT },
-    min_unit: { type: 'integer', minimum: 1, maximum: MAX_INT },
-    max_unit: { type: 'integer', minimum: 1, maximum: MAX_INT },
-    step_size: { type: 'integer', minimum: 1, maximum: MAX_INT },
-    allocation_ratio: { type: 'number', maximum: MAX_RATIO },
-  },
-  required: ['total'],
-  additionalProperties: false,
-};
-
-/**
- * A provider's complete new inventory, as in PUT …/inventories. As in Placement, only records under
- * keys that look like resource class names are checked here; others fail as unknown classes.
- */
-const PROVIDER_INVENTORY: JsonSchema = {
-  type: 'object',
-  properties: {
-    resource_provider_generation: { type: 'integer' },
-    inventories: { type: 'object', patternProperties: { [NAME_PATTERN]: INVENTORY_RECORD } },
-  },
-  required: ['resource_provider_generation', 'inventories'],
-  additionalProperties: false,
-};
 
 const schemas = new Map<string, JsonSchema>();
 /** The body at a microversion: 1.30 base, `mappings` accepted from 1.34, `consumer_type` required from 1.38. */
@@ -65,7 +33,7 @@ function reshapeSchema(version: Microversion): JsonSchema {
         inventories: {
           type: 'object',
           minProperties: 1,
-          patternProperties: { [UUID_KEY_PATTERN]: PROVIDER_INVENTORY },
+          patternProperties: { [UUID_KEY_PATTERN]: PUT_ALL_SCHEMA },
           additionalProperties: false,
         },
         allocations: consumersSchema(version, 0),

@@ -91,6 +91,15 @@ describe('PUT /resource_providers/{uuid}/inventories', () => {
     expect(old.headers.get('last-modified')).toBeNull();
   });
 
+  it('takes a record that carries the provider generation (ignored), as Placement\'s record schema does', async () => {
+    const rp = provider();
+    const r = await p.request('PUT', inv(rp), { body: { resource_provider_generation: 0, inventories: { VCPU: { total: 4, resource_provider_generation: 99 } } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ resource_provider_generation: 1, inventories: { VCPU: { total: 4 } } });
+    const wrong = await p.request('PUT', inv(rp), { body: { resource_provider_generation: 1, inventories: { VCPU: { total: 4, generation: 1 } } } });
+    expect(wrong.status).toBe(400);
+  });
+
   it('bumps the generation even when nothing changes', async () => {
     const rp = provider();
     const body = { resource_provider_generation: 0, inventories: { VCPU: { total: 2 } } };
