@@ -30,8 +30,8 @@ import { PlacementEngine } from '../../../src/placement/engine.js';
 import { TableWorld, executeConsolidation, planConsolidation } from '../../../src/scheduler/consolidation/index.js';
 import { CapacityIndex, HostTable, ReferenceScan } from '../../../src/scheduler/hosts/index.js';
 import { HostState, haReserveFilter, hyperConvergedReserveFilter } from '../../../src/scheduler/filters/index.js';
-import type { HostNumaTopology } from '../../../src/scheduler/numa/types.js';
 import { HostCache, Scheduler, defaultFilters, type ScheduleRequest } from '../../../src/scheduler/pipeline/index.js';
+import { dedicatedCellsHost } from '../../support/numa.js';
 
 const TRAITS = ['HW_CPU_X86_AVX2', 'HW_CPU_X86_SSE42'];
 const AGGS = ['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002'];
@@ -73,22 +73,6 @@ type Host = typeof hostArb extends fc.Arbitrary<infer H> ? H : never;
 type Req = typeof requestArb extends fc.Arbitrary<infer R> ? R : never;
 
 const GROUPS = { anti1: { id: 1, policy: 'anti-affinity' as const }, anti2: { id: 2, policy: 'anti-affinity' as const, maxServerPerHost: 2 }, affinity: { id: 3, policy: 'affinity' as const } };
-
-function numa(): HostNumaTopology {
-  return {
-    cells: [0, 1].map((id) => ({
-      id,
-      cpus: [],
-      pcpus: [id * 4, id * 4 + 1, id * 4 + 2, id * 4 + 3],
-      siblings: [],
-      memoryMb: 64 * 1024,
-      hugepages: [],
-      cpuAllocationRatio: 1,
-      ramAllocationRatio: 1,
-      usage: { cpusUsed: 0, pinnedPcpus: [], memoryUsedMb: 0 },
-    })),
-  };
-}
 
 function root(i: number): string {
   return `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
@@ -133,7 +117,7 @@ function build(hosts: readonly Host[], ha: boolean, hci: boolean): { engine: Pla
   hosts.forEach((h, i) => {
     const id = s.hostId(root(i));
     if (h.numa) {
-      s.topologies.setNuma(id, numa());
+      s.topologies.setNuma(id, dedicatedCellsHost(2, 4, 64 * 1024));
       s.topologies.setPools(id, [{ vendorId: '10de', productId: '1eb8', numaNode: 1, count: 1 }]);
     }
     if (h.domain >= 0) s.table.setFailureDomain(id, h.domain);

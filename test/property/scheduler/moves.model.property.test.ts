@@ -20,8 +20,8 @@ import { isTstackError } from '../../../common/errors.js';
 import { seededRng } from '../../../common/rng.js';
 import { PlacementEngine } from '../../../src/placement/engine.js';
 import type { Move } from '../../../src/scheduler/consolidation/index.js';
-import type { HostNumaTopology } from '../../../src/scheduler/numa/types.js';
 import { HostCache, NoValidHostError, Scheduler, type ScheduleRequest } from '../../../src/scheduler/pipeline/index.js';
+import { dedicatedCellsHost } from '../../support/numa.js';
 
 const opArb = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('schedule' as const), vcpu: fc.integer({ min: 1, max: 4 }), pinned: fc.nat(3).map((n) => n === 0) }) },
@@ -31,22 +31,6 @@ const opArb = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), which: fc.nat(30) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('dropMigration' as const), which: fc.nat(30) }) },
 );
-
-function numa(): HostNumaTopology {
-  return {
-    cells: [0, 1].map((id) => ({
-      id,
-      cpus: [],
-      pcpus: [id * 4, id * 4 + 1, id * 4 + 2, id * 4 + 3],
-      siblings: [],
-      memoryMb: 32 * 1024,
-      hugepages: [],
-      cpuAllocationRatio: 1,
-      ramAllocationRatio: 1,
-      usage: { cpusUsed: 0, pinnedPcpus: [], memoryUsedMb: 0 },
-    })),
-  };
-}
 
 interface Placed {
   host: string;
@@ -73,7 +57,7 @@ describe('moves with Placement migration semantics (model-based)', () => {
         });
         const s = new Scheduler({ engine, rng: seededRng(1), mode: 'spread' });
         hostsNuma.forEach((withNuma, i) => {
-          if (withNuma) s.topologies.setNuma(s.hostId(roots[i] as string), numa());
+          if (withNuma) s.topologies.setNuma(s.hostId(roots[i] as string), dedicatedCellsHost(2, 4, 32 * 1024));
         });
         const model = new Map<string, Placed>();
         /** Migration consumers whose instance was released mid-move: they still hold the source. */

@@ -20,6 +20,7 @@ import { HostState, haReserveFilter, hyperConvergedReserveFilter } from '../../.
 import type { HostNumaTopology } from '../../../src/scheduler/numa/types.js';
 import { Scheduler, defaultFilters, type ScheduleRequest, type SchedulerOptions } from '../../../src/scheduler/pipeline/index.js';
 import { PROJECT, USER, addProvider, agg, consumer, newEngine, uuid } from '../placement/fixtures.js';
+import { dedicatedCellsHost } from '../../support/numa.js';
 
 const INV = { VCPU: { total: 16 }, MEMORY_MB: { total: 32768 }, DISK_GB: { total: 500 } };
 
@@ -258,9 +259,7 @@ describe('moves with Placement migration semantics', () => {
     const engine = newEngine();
     for (let i = 1; i <= 2; i++) addProvider(engine, `h${i}`, { uuid: uuid(i), inventories: { PCPU: { total: 4 }, MEMORY_MB: { total: 8192 }, DISK_GB: { total: 100 } } });
     const s = scheduler(engine);
-    const topo = (): HostNumaTopology => ({
-      cells: [{ id: 0, cpus: [], pcpus: [0, 1, 2, 3], siblings: [], memoryMb: 8192, hugepages: [], cpuAllocationRatio: 1, ramAllocationRatio: 1, usage: { cpusUsed: 0, pinnedPcpus: [], memoryUsedMb: 0 } }],
-    });
+    const topo = (): HostNumaTopology => dedicatedCellsHost(1, 4, 8192);
     s.topologies.setNuma(s.hostId(uuid(1)), topo());
     s.topologies.setNuma(s.hostId(uuid(2)), topo());
     s.schedule(req(1, { resources: { PCPU: 2, MEMORY_MB: 1024, DISK_GB: 10 }, numaTopology: { cells: [{ cpus: 2, memoryMb: 1024, cpuPolicy: 'dedicated' }] }, forceHost: uuid(1) }));
