@@ -382,15 +382,7 @@ describe('live migration between two libvirtd on this machine', () => {
     } finally {
       await srcEvents.unsubscribe();
       await dstEvents.unsubscribe();
-      for (const c of [src, dst]) {
-        const left = await c.findDomain(name);
-        if (left !== null) {
-          if (await left.isActive()) await left.destroy().catch(() => undefined);
-          if (await left.isPersistent()) await left.undefine().catch(() => undefined);
-          await left.free();
-        }
-        await c.close();
-      }
+      await removeAndClose([src, dst], name);
     }
   });
 
@@ -415,15 +407,20 @@ describe('live migration between two libvirtd on this machine', () => {
       await moved.free();
       await dom.free();
     } finally {
-      for (const c of [src, dst]) {
-        const left = await c.findDomain(name);
-        if (left !== null) {
-          if (await left.isActive()) await left.destroy().catch(() => undefined);
-          if (await left.isPersistent()) await left.undefine().catch(() => undefined);
-          await left.free();
-        }
-        await c.close();
-      }
+      await removeAndClose([src, dst], name);
     }
   });
 });
+
+/** Test clean-up: destroys and undefines what is left of `name` on each connection, then closes it. */
+async function removeAndClose(conns: readonly Connection[], name: string): Promise<void> {
+  for (const c of conns) {
+    const left = await c.findDomain(name);
+    if (left !== null) {
+      if (await left.isActive()) await left.destroy().catch(() => undefined);
+      if (await left.isPersistent()) await left.undefine().catch(() => undefined);
+      await left.free();
+    }
+    await c.close();
+  }
+}
