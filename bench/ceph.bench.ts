@@ -6,7 +6,11 @@
  *      beside `rados bench` (Ceph's C++ tool: write with --no-cleanup, then seq, same block size,
  *      same concurrency, same pool) and python3-rados (bench/py/rados_bench.py: blocking calls at
  *      depth 1, aio at depth 32). Each writes new objects at offset 0 for the same time; reads go
- *      over the objects that run wrote. Rounds rotate which tool goes first; medians. Between runs
+ *      over the objects that run wrote. Before the first round, `rados bench` (a process of its own,
+ *      so that no tool under test is warmed by it) writes and reads 4 MiB objects for 2 s and removes
+ *      them: the OSD's first-touch memory costs then fall on no timed run. Rounds rotate which tool
+ *      goes first; medians (5 rounds: the 4 MiB write runs swing more between rounds than between
+ *      tools, and 3 gave a median that one bad round could move). Between runs
  *      the objects are removed so that every run starts from the same pool. Beside ops/s, each
  *      run records the client's CPU time per operation (all its threads: ours is this process during
  *      the run; python3-rados its own process during the run; rados bench its whole process,
@@ -22,7 +26,7 @@
  *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
  *
  * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (2 per run),
- * TSTACK_BENCH_CEPH_ROUNDS (3), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (4: the
+ * TSTACK_BENCH_CEPH_ROUNDS (5), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (4: the
  * OSD's memstore capacity; memory is taken only as objects are written, and one 2-s run of 4 MiB
  * writes at ~400/s holds ~3 GB until it is removed). With 12 GiB, Ceph 16's OSD once engaged its
  * full failsafe with "now -2147483648% full" halfway through a run (a statfs figure that overflowed,
@@ -162,7 +166,7 @@ function radosBenchResult(out: string): RunResult {
 async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
   const port = envInt('TSTACK_BENCH_CEPH_PORT', 27160);
   const seconds = envInt('TSTACK_BENCH_CEPH_SECONDS', 2);
-  const rounds = envInt('TSTACK_BENCH_CEPH_ROUNDS', 3);
+  const rounds = envInt('TSTACK_BENCH_CEPH_ROUNDS', 5);
   const clones = envInt('TSTACK_BENCH_CEPH_CLONES', 20);
   const memstoreGiB = envInt('TSTACK_BENCH_CEPH_MEMSTORE_GIB', 4);
   const root = packageRoot();
@@ -200,6 +204,14 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
       radosBenchResult(await run('/usr/bin/python3', [path.join(py, 'rados_bench.py'), '--exec', 'rados', ...args]));
     type PyOut = { ops: number; seconds: number; cpu_seconds: number };
     const pyResult = (o: PyOut): RunResult => ({ opsPerSec: o.ops / o.seconds, cpuUsPerOp: (o.cpu_seconds * 1e6) / Math.max(1, o.ops) });
+    {
+      const t = performance.now();
+      const common = ['-t', '16', '--run-name', 'warmup'];
+      await radosBench(['-c', conf, '-p', 'rbd', 'bench', '2', 'write', '-b', String(4 * MiB), '-O', String(4 * MiB), '--no-cleanup', ...common]);
+      await radosBench(['-c', conf, '-p', 'rbd', 'bench', '2', 'seq', ...common]);
+      await run('rados', ['-c', conf, '-p', 'rbd', 'cleanup', '--run-name', 'warmup']);
+      log(`  cluster warmed (rados bench: 4 MiB writes and reads, removed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
     let seq = 0;
     for (let r = 0; r < rounds; r++) {
       for (const size of [4 * KiB, 4 * MiB]) {

@@ -96,6 +96,12 @@ osd_data = $dir/osd/\$cluster-\$id
 keyring = $dir/osd/\$cluster-\$id/keyring
 osd_objectstore = memstore
 memstore_device_bytes = $memstore_bytes
+# memstore's own count of bytes used can dip below zero for an instant under writes and removals
+# (Ceph 16). The OSD then reads an overflowed "-2147483648% full", engages its failsafe (dropping
+# writes) and the monitor marks the OSD and the pool full for a second or so: every client's writes
+# stall. With this option (Ceph's own, for tests) the OSD counts fullness from its PGs' byte counts,
+# which cannot dip, against the same capacity.
+fake_statfs_for_testing = $memstore_bytes
 osd_max_object_name_len = 1024
 EOF
 

@@ -37,7 +37,7 @@ export class ProviderTable {
    */
   traitLists: (readonly number[] | undefined)[] = [];
   private readonly traitSets = new Map<string, readonly number[]>();
-  /** Trait id → bit set over slots. */
+  /** Trait id → bit set over slots; may be shorter than the table (a missing word is all zeros). */
   traitBits: (Uint32Array<ArrayBuffer> | undefined)[] = [];
   /** Aggregate uuid ↔ id, and members per aggregate id. */
   readonly aggregateIds = new Map<string, number>();
@@ -241,6 +241,14 @@ export class ProviderTable {
   }
 
   private ensure(size: number): void {
+    // The per-slot columns grow together, so one length speaks for all; the growth itself is kept
+    // out of line so that this check, run on every new provider, stays small for the JIT. Trait
+    // bit sets are not grown here: setTraits grows the one it writes, and readers take a missing
+    // word as zero.
+    if (this.generation.length < size) this.grow(size);
+  }
+
+  private grow(size: number): void {
     this.generation = growInt32(this.generation, size);
     this.parent = growInt32(this.parent, size, NONE);
     this.root = growInt32(this.root, size, NONE);
@@ -249,10 +257,6 @@ export class ProviderTable {
     this.createdAt = growFloat64(this.createdAt, size);
     this.version = growInt32(this.version, size);
     this.updatedAt = growFloat64(this.updatedAt, size);
-    for (let t = 0; t < this.traitBits.length; t++) {
-      const bits = this.traitBits[t];
-      if (bits !== undefined) this.traitBits[t] = growBits(bits, size);
-    }
   }
 }
 
