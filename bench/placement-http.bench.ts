@@ -12,7 +12,8 @@
  *      /resource_providers, PUT inventories (generation 0), PUT aggregates (1), PUT traits (2);
  *      10 warm-up providers, then 1,000 timed (wall clock), 10 providers in flight; client: the
  *      lean raw-socket keep-alive client of bench/placement-http-lean.ts (uwsgi closes every
- *      connection, so upstream's requests each open one; ours keep 10);
+ *      connection, so upstream's requests each open one; ours keep 10); each side's load starts
+ *      once both servers are idle (MariaDB flushes for seconds after upstream's load);
  *   2. rule 100's query at microversion latest (1.39), checked (200, 1,010 allocation requests and
  *      provider summaries) before it is timed: (a) sequential requests, (b) 10 concurrent clients;
  *      judged with Debian's wrk (bench/placement-http-wrk.ts), then again with the node:http client
@@ -166,6 +167,23 @@ async function withCpu<T>(side: Side, fn: () => Promise<T>): Promise<[T, Cpu]> {
   const out = await fn();
   const c = process.cpuUsage(c0);
   return [out, { server: treeCpuSeconds(side.server.pids()) - before, client: (c.user + c.system) / 1e6 }];
+}
+
+/**
+ * Waits until every server's processes are idle — at most 30 ms of CPU in a second (/proc counts
+ * in 10-ms ticks) — and returns the seconds waited (at most 30). After upstream's load, MariaDB
+ * goes on flushing for seconds; on two cores that would be taken from the next side's timed load.
+ */
+async function settle(servers: readonly Server[]): Promise<number> {
+  const t0 = performance.now();
+  const pids = (): number[] => servers.flatMap((s) => s.pids());
+  for (;;) {
+    const before = treeCpuSeconds(pids());
+    await new Promise((r) => setTimeout(r, 1000));
+    const busy = treeCpuSeconds(pids()) - before;
+    const waited = (performance.now() - t0) / 1000;
+    if (busy <= 0.03 || waited >= 30) return waited;
+  }
 }
 
 /**
@@ -363,6 +381,8 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
 
     log(`(1) placeload: ${WARMUP_PROVIDERS} warm-up providers, then ${PROVIDERS.toLocaleString('en-US')} timed, ${loadConcurrency} in flight (lean client)`);
     for (const side of sides) {
+      const waited = await settle(servers);
+      log(`  ${side.label}: servers idle after ${waited.toFixed(0)} s`);
       const warm = await placeload(side.lean, WARMUP_PROVIDERS, loadConcurrency);
       if (warm.errorCount > 0) throw new Error(`${side.label}: warm-up load failed: ${errorText(warm.errors)}`);
       gcClient();

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createPlacementServer } from '../../src/api/server.js';
 import type { PlacementServer, PlacementServerOptions } from '../../src/api/server.js';
 import { PlacementEngine } from '../../src/placement/engine.js';
@@ -56,6 +56,36 @@ export async function startTestPlacement(options: Partial<PlacementServerOptions
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
   return { engine, server, base, request, close: () => server.close() };
+}
+
+/**
+ * One server for the whole test file that calls this at its top level: started before the file's
+ * first test, closed after its last. The object forwards to it, so tests use it like the result of
+ * startTestPlacement.
+ */
+export function placementForFile(options: Partial<PlacementServerOptions> = {}): TestPlacement {
+  let current: TestPlacement | undefined;
+  beforeAll(async () => {
+    current = await startTestPlacement(options);
+  });
+  afterAll(() => current?.close());
+  const started = (): TestPlacement => {
+    if (current === undefined) throw new Error('placementForFile: the server starts before the first test');
+    return current;
+  };
+  return {
+    get engine() {
+      return started().engine;
+    },
+    get server() {
+      return started().server;
+    },
+    get base() {
+      return started().base;
+    },
+    request: (method, path, o) => started().request(method, path, o),
+    close: () => started().close(),
+  };
 }
 
 /** One entry of Placement's error body. */

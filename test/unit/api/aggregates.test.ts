@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestPlacement } from '../../support/placement-http.js';
-import { expectError, startTestPlacement } from '../../support/placement-http.js';
+import { describe, expect, it } from 'vitest';
+import { expectError, placementForFile } from '../../support/placement-http.js';
 
-let p: TestPlacement;
-beforeAll(async () => {
-  p = await startTestPlacement();
-});
-afterAll(() => p.close());
+const p = placementForFile();
 
 let counter = 0;
 function provider(): string {
