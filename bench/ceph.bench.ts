@@ -28,10 +28,11 @@
  * Environment: TSTACK_BENCH_CEPH_PORT (27160), TSTACK_BENCH_CEPH_SECONDS (2 per run),
  * TSTACK_BENCH_CEPH_ROUNDS (5), TSTACK_BENCH_CEPH_CLONES (20), TSTACK_BENCH_CEPH_MEMSTORE_GIB (4: the
  * OSD's memstore capacity; memory is taken only as objects are written, and one 2-s run of 4 MiB
- * writes at ~400/s holds ~3 GB until it is removed). With 12 GiB, Ceph 16's OSD once engaged its
- * full failsafe with "now -2147483648% full" halfway through a run (a statfs figure that overflowed,
- * not a full store); a full OSD makes writes wait, so the bench's own operations time out after
- * 120 s and the tools' after 180 s instead of hanging.
+ * writes at ~400/s holds ~3 GB until it is removed). Ceph 16's OSD used to engage its full failsafe
+ * now and then ("now -2147483648% full": memstore's used count dipping below zero, see
+ * start-ceph.sh, which now has the OSD count fullness from its PGs); should an OSD still go full,
+ * writes wait, so the bench's own operations time out after 120 s and the tools' after 180 s instead
+ * of hanging.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
