@@ -270,8 +270,9 @@ describe('consolidation (property)', () => {
       }),
       { numRuns: 250 },
     );
-    // The property must have exercised real drains, not only empty plans.
-    expect(drainedRuns).toBeGreaterThan(20);
+    // The property must have exercised real drains, not only empty plans (32–52 of the 250 runs
+    // in the runs seen).
+    expect(drainedRuns).toBeGreaterThan(10);
   }, 60_000);
 });
 
