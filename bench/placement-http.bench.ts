@@ -13,7 +13,7 @@
  *      10 warm-up providers, then 1,000 timed (wall clock), 10 providers in flight; client: the
  *      lean raw-socket keep-alive client of bench/placement-http-lean.ts (uwsgi closes every
  *      connection, so upstream's requests each open one; ours keep 10); each side's load starts
- *      once both servers are idle (MariaDB flushes for seconds after upstream's load);
+ *      once both servers are idle (in the runs so far that took 1 s: nothing was left running);
  *   2. rule 100's query at microversion latest (1.39), checked (200, 1,010 allocation requests and
  *      provider summaries) before it is timed: (a) sequential requests, (b) 10 concurrent clients;
  *      judged with Debian's wrk (bench/placement-http-wrk.ts), then again with the node:http client
@@ -171,8 +171,8 @@ async function withCpu<T>(side: Side, fn: () => Promise<T>): Promise<[T, Cpu]> {
 
 /**
  * Waits until every server's processes are idle — at most 30 ms of CPU in a second (/proc counts
- * in 10-ms ticks) — and returns the seconds waited (at most 30). After upstream's load, MariaDB
- * goes on flushing for seconds; on two cores that would be taken from the next side's timed load.
+ * in 10-ms ticks) — and returns the seconds waited (at most 30): on two cores, background work
+ * left by one side's load (MariaDB flushing its writes, say) would be taken from the next side's.
  */
 async function settle(servers: readonly Server[]): Promise<number> {
   const t0 = performance.now();
