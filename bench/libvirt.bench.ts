@@ -6,6 +6,9 @@
  *       in flight, against a defined (inactive) domain; each tool runs for the same seconds, in
  *       alternating order, medians of several rounds; Python is also run with libvirt's default
  *       event loop registered and running (as the binding always has it), for context;
+ *   (a2) info with 1 in flight beside the same call in C (bench/c/libvirt-floor.c, built with gcc
+ *       here): on the calling thread, and handed to a worker thread and back, with and without
+ *       libvirt's default event loop running — the floor of the shape the issue asks for;
  *   (b) define → running → console marker time of the tiny TCG guest (scripts/build-test-guest.sh);
  *       with the CPU time and context switches per call of each process (all its threads);
  *   (c) the JS event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over every run
@@ -99,6 +102,30 @@ async function oursInChild(env: Record<string, string>, domain: string, op: 'loo
   const self = fileURLToPath(import.meta.url);
   const out = await run(process.execPath, [self, 'calls', URI, domain, op, String(inflight), String(seconds)], { env: { ...process.env, ...env }, timeout: 120_000 });
   return JSON.parse(out.stdout) as CallRun;
+}
+
+/** Builds bench/c/libvirt-floor.c into `dir`; undefined, with the reason logged, when it cannot. */
+function buildFloor(root: string, dir: string, log: (line: string) => void): string | undefined {
+  const flags = spawnSync('pkg-config', ['--cflags', '--libs', 'libvirt'], { encoding: 'utf8' });
+  if (flags.status !== 0) {
+    log(`  (C floor skipped: pkg-config libvirt failed: ${flags.stderr.trim()})`);
+    return undefined;
+  }
+  const out = path.join(dir, 'libvirt-floor');
+  const cc = spawnSync('gcc', ['-O2', '-o', out, path.join(root, 'bench', 'c', 'libvirt-floor.c'), ...flags.stdout.trim().split(/\s+/), '-lpthread'], {
+    encoding: 'utf8',
+  });
+  if (cc.status !== 0) {
+    log(`  (C floor skipped: gcc failed: ${(cc.stderr ?? String(cc.error)).trim()})`);
+    return undefined;
+  }
+  return out;
+}
+
+async function floorRun(bin: string, mode: 'direct' | 'handoff', ev: boolean, domain: string, seconds: number): Promise<CallRun> {
+  const out = await run(bin, [mode, String(seconds), URI, domain, ...(ev ? ['ev'] : [])], { timeout: 120_000 });
+  const j = JSON.parse(out.stdout) as { perSec: number; cpuUs: number; csw: number };
+  return { perSec: j.perSec, cpuUsPerCall: j.cpuUs, cswPerCall: j.csw };
 }
 
 async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
@@ -230,6 +257,59 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
         targets.push(target('target', `${op} x${inflight}: at least python3-libvirt's calls/s`, s, 'ratioVsPython', '>', 0.999, '×'));
         targets.push(target('extra', `${op} x${inflight}: at least python3-libvirt's with its event loop running`, s, 'ratioVsPythonWithEventLoop', '>', 0.999, '×'));
       }
+    }
+
+    // (a2) info ×1 beside the same call in C (bench/c/libvirt-floor.c): on the calling thread, and
+    //      handed to a worker and back through an eventfd and epoll, with and without libvirt's
+    //      default event loop running. The last is the shape issue 7 asks for (no call on the JS
+    //      thread, an event loop always running) with nothing of Node or of the binding in it.
+    const floorBin = buildFloor(root, work, log);
+    if (floorBin !== undefined) {
+      const kinds = ['cDirect', 'cHandoff', 'cHandoffEv', 'ours', 'python'] as const;
+      const runs: Record<(typeof kinds)[number], CallRun[]> = { cDirect: [], cHandoff: [], cHandoffEv: [], ours: [], python: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
+          if (kind === 'cDirect') runs.cDirect.push(await floorRun(floorBin, 'direct', false, benchName, seconds));
+          else if (kind === 'cHandoff') runs.cHandoff.push(await floorRun(floorBin, 'handoff', false, benchName, seconds));
+          else if (kind === 'cHandoffEv') runs.cHandoffEv.push(await floorRun(floorBin, 'handoff', true, benchName, seconds));
+          else if (kind === 'ours') runs.ours.push(await oursInChild({}, benchName, 'info', 1, seconds));
+          else {
+            const pj = JSON.parse((await run('/usr/bin/python3', [py, 'calls', URI, benchName, 'info', '1', String(seconds)])).stdout) as {
+              ops: number;
+              seconds: number;
+              cpuSeconds: number;
+              voluntaryCsw: number;
+              involuntaryCsw: number;
+            };
+            runs.python.push({ perSec: pj.ops / pj.seconds, cpuUsPerCall: (pj.cpuSeconds * 1e6) / pj.ops, cswPerCall: (pj.voluntaryCsw + pj.involuntaryCsw) / pj.ops });
+          }
+        }
+      }
+      const rate = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.perSec));
+      const cpu = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cpuUsPerCall));
+      const csw = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cswPerCall));
+      const floor: ScenarioResult = {
+        id: 'libvirt-info-x1-floor',
+        name: `info, 1 in flight, beside the same call in C: direct, handed to a worker, handed to a worker with libvirt's event loop running (median of ${rounds} ${seconds}-s runs each)`,
+        providers: 0,
+        derived: {
+          callsPerSec: rate('ours'),
+          pythonCallsPerSec: rate('python'),
+          cDirectCallsPerSec: rate('cDirect'),
+          cHandoffCallsPerSec: rate('cHandoff'),
+          cHandoffEventLoopCallsPerSec: rate('cHandoffEv'),
+          ratioVsCHandoffEventLoop: rate('ours') / rate('cHandoffEv'),
+          cHandoffEventLoopVsPython: rate('cHandoffEv') / rate('python'),
+          cpuUsPerCall: cpu('ours'),
+          cHandoffEventLoopCpuUsPerCall: cpu('cHandoffEv'),
+          cDirectCpuUsPerCall: cpu('cDirect'),
+          contextSwitchesPerCall: csw('ours'),
+          cHandoffEventLoopContextSwitchesPerCall: csw('cHandoffEv'),
+          cDirectContextSwitchesPerCall: csw('cDirect'),
+        },
+        note: kinds.map((k) => `${k} ${runs[k].map((x) => Math.round(x.perSec)).join('/')}`).join(', '),
+      };
+      done([floor]);
     }
     await dom.undefine();
 
