@@ -22,6 +22,10 @@
  *      (librados' C API copying the data, every write of 1 MiB or more through the submission
  *      thread) in the same rotation: the A/B for the zero-copy path (writes of 64 KiB or more read
  *      in place from the caller's Buffer, submitted on the JS thread unless throttle-bound).
+ *   1b. 4 KiB writes and reads at depth 1 beside the same operations in C (bench/c/rados-floor.c,
+ *      built with gcc here): the blocking call, and an aio operation whose callback wakes the caller
+ *      through an eventfd and epoll — the floor of a binding whose event loop never blocks — in
+ *      rotation with ours and python3-rados.
  *   2. RBD clone-and-open of a VM disk: clone of a protected snapshot of a 10 GiB golden image with
  *      the default feature set, opened, first 4 KiB read; beside python3-rbd doing the same.
  *
@@ -162,6 +166,17 @@ function radosBenchResult(out: string): RunResult {
   const cpu = /CHILD_CPU_SECONDS ([\d.]+)/.exec(out);
   if (iops === null || made === null || cpu === null) throw new Error(`unexpected rados bench output:\n${out.slice(-2000)}`);
   return { opsPerSec: Number(iops[1]), cpuUsPerOp: (Number(cpu[1]) * 1e6) / Math.max(1, Number(made[1])) };
+}
+
+/** Builds bench/c/rados-floor.c into `dir`; undefined, with the reason logged, when it cannot. */
+function buildRadosFloor(root: string, dir: string, log: (line: string) => void): string | undefined {
+  const out = path.join(dir, 'rados-floor');
+  const cc = spawnSync('gcc', ['-O2', '-o', out, path.join(root, 'bench', 'c', 'rados-floor.c'), '-lrados'], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    log(`  (C floor skipped: gcc failed: ${(cc.stderr ?? String(cc.error)).trim()})`);
+    return undefined;
+  }
+  return out;
 }
 
 async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
@@ -308,6 +323,72 @@ async function runCeph(log: (line: string) => void): Promise<SuiteOutcome> {
       done([s]);
       targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: ≥ 90% of rados bench ops/s`, s, 'ratioVsRadosBench', '>', 0.9, '×'));
       targets.push(target('target', `${c.op} ${sizeName(c.size)} x${c.depth}: above python3-rados`, s, 'ratioVsPython', '>', 1, '×'));
+    }
+
+    // ---- 1b. 4 KiB at depth 1 beside the same operations in C ----------------------------------
+    // bench/c/rados-floor.c: the blocking call (python3-rados' shape) and an aio operation whose
+    // callback wakes the caller through an eventfd and epoll (the shape of a binding whose event
+    // loop never blocks), in the same rotation as ours and Python. Each writes its own objects for
+    // `seconds`, reads them back for as long, and removes them.
+    const floorBin = buildRadosFloor(root, dir, log);
+    if (floorBin !== undefined) {
+      const kinds = ['cSync', 'cAio', 'ours', 'python'] as const;
+      type Kind = (typeof kinds)[number];
+      const w: Record<Kind, RunResult[]> = { cSync: [], cAio: [], ours: [], python: [] };
+      const rd: Record<Kind, RunResult[]> = { cSync: [], cAio: [], ours: [], python: [] };
+      const c = async (mode: 'sync' | 'aio', op: 'write' | 'read', prefix: string, count: number): Promise<RunResult & { ops: number }> => {
+        const o = JSON.parse(await run(floorBin, [mode, op, String(seconds), conf, keyring, 'rbd', prefix, String(count)])) as { ops: number; perSec: number; cpuUs: number };
+        return { ops: o.ops, opsPerSec: o.perSec, cpuUsPerOp: o.cpuUs };
+      };
+      for (let r = 0; r < rounds; r++) {
+        for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
+          const prefix = `f${seq++}`;
+          let count: number;
+          if (kind === 'cSync' || kind === 'cAio') {
+            const mode = kind === 'cSync' ? 'sync' : 'aio';
+            const wr = await c(mode, 'write', prefix, 0);
+            w[kind].push(wr);
+            rd[kind].push(await c(mode, 'read', prefix, wr.ops));
+            count = wr.ops;
+          } else if (kind === 'ours') {
+            const wr = await oursWrite(io, prefix, 4 * KiB, 1, seconds);
+            w.ours.push(wr);
+            rd.ours.push(await oursRead(io, prefix, 4 * KiB, 1, seconds, wr.count));
+            count = wr.count;
+          } else {
+            const args = [path.join(py, 'rados_bench.py'), conf, keyring, 'rbd'];
+            const wj = JSON.parse(await run('/usr/bin/python3', [...args, 'write', String(4 * KiB), '1', String(seconds), prefix])) as PyOut;
+            w.python.push(pyResult(wj));
+            rd.python.push(pyResult(JSON.parse(await run('/usr/bin/python3', [...args, 'read', String(4 * KiB), '1', String(seconds), prefix, String(wj.ops)])) as PyOut));
+            count = wj.ops;
+          }
+          await removePrefix(io, prefix, count);
+        }
+      }
+      for (const [op, runs] of [['write', w], ['read', rd]] as const) {
+        const rate = (k: Kind): number => median(runs[k].map((x) => x.opsPerSec));
+        const cpu = (k: Kind): number => median(runs[k].map((x) => x.cpuUsPerOp));
+        done([
+          {
+            id: `ceph-${op}-4k-1-floor`,
+            name: `${op} 4 KiB objects, 1 in flight, beside the same operation in C: blocking, and aio with an eventfd wake (median of ${rounds} ${seconds}-s runs each)`,
+            providers: 0,
+            derived: {
+              opsPerSec: rate('ours'),
+              pythonOpsPerSec: rate('python'),
+              cBlockingOpsPerSec: rate('cSync'),
+              cAioOpsPerSec: rate('cAio'),
+              ratioVsCAio: rate('ours') / rate('cAio'),
+              cAioVsCBlocking: rate('cAio') / rate('cSync'),
+              cpuUsPerOp: cpu('ours'),
+              pythonCpuUsPerOp: cpu('python'),
+              cBlockingCpuUsPerOp: cpu('cSync'),
+              cAioCpuUsPerOp: cpu('cAio'),
+            },
+            note: kinds.map((k) => `${k} ${runs[k].map((x) => Math.round(x.opsPerSec)).join('/')}`).join(', '),
+          },
+        ]);
+      }
     }
 
     // ---- 2. RBD clone-and-open ------------------------------------------------------------------
