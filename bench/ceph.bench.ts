@@ -49,7 +49,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Cluster, Rbd, type IoCtx } from '../bindings/ceph/index.js';
 import { addon, DEFAULT_ZERO_COPY_BYTES, NEVER_OFF_THREAD } from '../bindings/ceph/native.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { packageRoot, scenarioCollector, target } from './harness.js';
+import { packageRoot, rotation, scenarioCollector, target } from './harness.js';
 
 function envInt(name: string, dflt: number): number {
   const v = Number(process.env[name]);
@@ -251,7 +251,7 @@ async function runCeph(logLine: (line: string) => void): Promise<SuiteOutcome> {
           const rd = results.get(key({ op: 'read', size, depth }));
           if (w === undefined || rd === undefined) continue;
           const tools = size >= MiB ? (['ours', 'rados', 'python', 'before'] as const) : (['ours', 'rados', 'python'] as const);
-          const order = [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)];
+          const order = rotation(tools, r);
           for (const tool of order) {
             const prefix = `b${seq++}`;
             if (tool === 'before') {
@@ -356,7 +356,7 @@ async function runCeph(logLine: (line: string) => void): Promise<SuiteOutcome> {
         return { ops: o.ops, opsPerSec: o.perSec, cpuUsPerOp: o.cpuUs };
       };
       for (let r = 0; r < rounds; r++) {
-        for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
+        for (const kind of rotation(kinds, r)) {
           const prefix = `f${seq++}`;
           let count: number;
           if (kind === 'cSync' || kind === 'cAio') {

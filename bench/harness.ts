@@ -175,6 +175,12 @@ export function target(
   return { target: name, kind, scenario: scenario?.id ?? '(not run)', metric, comparison, threshold, unit, value, pass };
 }
 
+/** `items` rotated left by `round` places: which tool goes first changes from round to round. */
+export function rotation<T>(items: readonly T[], round: number): T[] {
+  const k = round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
 /** A lookup of a suite's scenarios by id, for its targets (undefined: the scenario did not run). */
 export function scenarioLookup(scenarios: readonly ScenarioResult[]): (id: string) => ScenarioResult | undefined {
   return (id) => scenarios.find((s) => s.id === id);

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 
 import { IpmiPool, LanplusSession, type BmcTarget } from '../bindings/ipmi/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome } from './harness.js';
-import { packageRoot, scenarioCollector, target, scenarioLookup } from './harness.js';
+import { packageRoot, rotation, scenarioCollector, target, scenarioLookup } from './harness.js';
 
 const USER = 'admin';
 const PASSWORD = 'password';
@@ -174,7 +174,7 @@ async function runIpmi(log: (line: string) => void): Promise<SuiteOutcome> {
     const checks: Record<string, number> = {};
     const kinds = ['pool', 'ipmitool', 'pyghmi'] as const;
     for (let r = 0; r < rounds; r++) {
-      const order = [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)];
+      const order = rotation(kinds, r);
       for (const kind of order) {
         if (kind === 'pool') {
           const pool = new IpmiPool({ concurrency, defaults: { cipherSuites: [3] } });

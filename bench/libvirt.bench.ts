@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Connection, domainBuilder, domainXml, type Domain } from '../bindings/libvirt/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { packageRoot, scenarioCollector, target } from './harness.js';
+import { packageRoot, rotation, scenarioCollector, target } from './harness.js';
 import { LoopStallSampler, schedstatAvailable } from './loop-stall.js';
 
 const run = promisify(execFile);
@@ -268,7 +268,7 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
       const kinds = ['cDirect', 'cHandoff', 'cHandoffEv', 'ours', 'python'] as const;
       const runs: Record<(typeof kinds)[number], CallRun[]> = { cDirect: [], cHandoff: [], cHandoffEv: [], ours: [], python: [] };
       for (let r = 0; r < rounds; r++) {
-        for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
+        for (const kind of rotation(kinds, r)) {
           if (kind === 'cDirect') runs.cDirect.push(await floorRun(floorBin, 'direct', false, benchName, seconds));
           else if (kind === 'cHandoff') runs.cHandoff.push(await floorRun(floorBin, 'handoff', false, benchName, seconds));
           else if (kind === 'cHandoffEv') runs.cHandoffEv.push(await floorRun(floorBin, 'handoff', true, benchName, seconds));
