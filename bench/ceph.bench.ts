@@ -49,7 +49,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Cluster, Rbd, type IoCtx } from '../bindings/ceph/index.js';
 import { addon, DEFAULT_ZERO_COPY_BYTES, NEVER_OFF_THREAD } from '../bindings/ceph/native.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { packageRoot, rotation, scenarioCollector, target } from './harness.js';
+import { buildCProgram, packageRoot, rotation, scenarioCollector, target } from './harness.js';
 
 function envInt(name: string, dflt: number): number {
   const v = Number(process.env[name]);
@@ -168,17 +168,6 @@ function radosBenchResult(out: string): RunResult {
   const cpu = /CHILD_CPU_SECONDS ([\d.]+)/.exec(out);
   if (iops === null || made === null || cpu === null) throw new Error(`unexpected rados bench output:\n${out.slice(-2000)}`);
   return { opsPerSec: Number(iops[1]), cpuUsPerOp: (Number(cpu[1]) * 1e6) / Math.max(1, Number(made[1])) };
-}
-
-/** Builds bench/c/rados-floor.c into `dir`; undefined, with the reason logged, when it cannot. */
-function buildRadosFloor(root: string, dir: string, log: (line: string) => void): string | undefined {
-  const out = path.join(dir, 'rados-floor');
-  const cc = spawnSync('gcc', ['-O2', '-o', out, path.join(root, 'bench', 'c', 'rados-floor.c'), '-lrados'], { encoding: 'utf8' });
-  if (cc.status !== 0) {
-    log(`  (C floor skipped: gcc failed: ${(cc.stderr ?? String(cc.error)).trim()})`);
-    return undefined;
-  }
-  return out;
 }
 
 async function runCeph(logLine: (line: string) => void): Promise<SuiteOutcome> {
@@ -345,7 +334,7 @@ async function runCeph(logLine: (line: string) => void): Promise<SuiteOutcome> {
     // callback wakes the caller through an eventfd and epoll (the shape of a binding whose event
     // loop never blocks), in the same rotation as ours and Python. Each writes its own objects for
     // `seconds`, reads them back for as long, and removes them.
-    const floorBin = buildRadosFloor(root, dir, log);
+    const floorBin = buildCProgram('rados-floor', dir, ['-lrados'], log);
     if (floorBin !== undefined) {
       const kinds = ['cSync', 'cAio', 'ours', 'python'] as const;
       type Kind = (typeof kinds)[number];

@@ -2,7 +2,10 @@
  * Small shared layer over bench-node: the shape of a suite and of its results, a managed timing
  * loop, and the statistics that bench/run.ts writes out.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Suite } from 'bench-node';
+import { packageRoot } from '../common/package-root.js';
 
 /** One timed or measured scenario as written to bench/results/<suite>-<date>.json. */
 export interface ScenarioResult {
@@ -175,6 +178,20 @@ export function target(
   return { target: name, kind, scenario: scenario?.id ?? '(not run)', metric, comparison, threshold, unit, value, pass };
 }
 
+/**
+ * Builds bench/c/<name>.c into `dir` with gcc (-O2, then `flags`); undefined, with the reason
+ * logged, when it cannot (the suite then skips what needs it).
+ */
+export function buildCProgram(name: string, dir: string, flags: readonly string[], log: (line: string) => void): string | undefined {
+  const out = path.join(dir, name);
+  const cc = spawnSync('gcc', ['-O2', '-o', out, path.join(packageRoot(), 'bench', 'c', `${name}.c`), ...flags], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    log(`  (${name} not built, skipped: gcc: ${(cc.stderr ?? String(cc.error)).trim()})`);
+    return undefined;
+  }
+  return out;
+}
+
 /** `items` rotated left by `round` places: which tool goes first changes from round to round. */
 export function rotation<T>(items: readonly T[], round: number): T[] {
   const k = round % items.length;
@@ -186,7 +203,7 @@ export function scenarioLookup(scenarios: readonly ScenarioResult[]): (id: strin
   return (id) => scenarios.find((s) => s.id === id);
 }
 
-export { packageRoot } from '../common/package-root.js';
+export { packageRoot };
 
 /** Collects a suite's scenario results and logs each one's derived figures as it arrives. */
 export function scenarioCollector(log: (line: string) => void): { scenarios: ScenarioResult[]; done: (list: ScenarioResult[]) => void } {

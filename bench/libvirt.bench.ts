@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Connection, domainBuilder, domainXml, type Domain } from '../bindings/libvirt/index.js';
 import type { BenchSuite, ScenarioResult, SuiteOutcome, TargetResult } from './harness.js';
-import { packageRoot, rotation, scenarioCollector, target } from './harness.js';
+import { buildCProgram, packageRoot, rotation, scenarioCollector, target } from './harness.js';
 import { LoopStallSampler, schedstatAvailable } from './loop-stall.js';
 
 const run = promisify(execFile);
@@ -104,22 +104,21 @@ async function oursInChild(env: Record<string, string>, domain: string, op: 'loo
   return JSON.parse(out.stdout) as CallRun;
 }
 
-/** Builds bench/c/libvirt-floor.c into `dir`; undefined, with the reason logged, when it cannot. */
-function buildFloor(root: string, dir: string, log: (line: string) => void): string | undefined {
+/** bench/c/libvirt-floor built into `dir` (see buildCProgram). */
+function buildFloor(dir: string, log: (line: string) => void): string | undefined {
   const flags = spawnSync('pkg-config', ['--cflags', '--libs', 'libvirt'], { encoding: 'utf8' });
   if (flags.status !== 0) {
-    log(`  (C floor skipped: pkg-config libvirt failed: ${flags.stderr.trim()})`);
+    log(`  (libvirt-floor not built, skipped: pkg-config libvirt: ${flags.stderr.trim()})`);
     return undefined;
   }
-  const out = path.join(dir, 'libvirt-floor');
-  const cc = spawnSync('gcc', ['-O2', '-o', out, path.join(root, 'bench', 'c', 'libvirt-floor.c'), ...flags.stdout.trim().split(/\s+/), '-lpthread'], {
-    encoding: 'utf8',
-  });
-  if (cc.status !== 0) {
-    log(`  (C floor skipped: gcc failed: ${(cc.stderr ?? String(cc.error)).trim()})`);
-    return undefined;
-  }
-  return out;
+  return buildCProgram('libvirt-floor', dir, [...flags.stdout.trim().split(/\s+/), '-lpthread'], log);
+}
+
+/** One run of bench/py/libvirt_bench.py's `calls` output as a CallRun. */
+function pythonCallRun(stdout: string): CallRun {
+  const pj = JSON.parse(stdout) as { ops: number; seconds: number; cpuSeconds: number; voluntaryCsw: number; involuntaryCsw: number };
+  const ops = Math.max(1, pj.ops);
+  return { perSec: pj.ops / pj.seconds, cpuUsPerCall: (pj.cpuSeconds * 1e6) / ops, cswPerCall: (pj.voluntaryCsw + pj.involuntaryCsw) / ops };
 }
 
 async function floorRun(bin: string, mode: 'direct' | 'handoff', ev: boolean, domain: string, seconds: number): Promise<CallRun> {
@@ -210,11 +209,11 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
             const st = stalls.stop();
             h.disable();
             if (h.count > 0) idleDelays.push({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, ownMaxMs: st.maxOwnMs });
-            const pj = JSON.parse(out.stdout) as { ops: number; seconds: number; cpuSeconds: number; voluntaryCsw: number; involuntaryCsw: number };
-            (ev ? pyEvRuns : pyRuns).push(pj.ops / pj.seconds);
+            const pr = pythonCallRun(out.stdout);
+            (ev ? pyEvRuns : pyRuns).push(pr.perSec);
             if (!ev) {
-              pyCpu.push((pj.cpuSeconds * 1e6) / Math.max(1, pj.ops));
-              pyCsw.push((pj.voluntaryCsw + pj.involuntaryCsw) / Math.max(1, pj.ops));
+              pyCpu.push(pr.cpuUsPerCall);
+              pyCsw.push(pr.cswPerCall);
             }
           };
           if (r % 2 === 1) await pyRun(false);
@@ -263,7 +262,7 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
     //      handed to a worker and back through an eventfd and epoll, with and without libvirt's
     //      default event loop running. The last is the shape issue 7 asks for (no call on the JS
     //      thread, an event loop always running) with nothing of Node or of the binding in it.
-    const floorBin = buildFloor(root, work, log);
+    const floorBin = buildFloor(work, log);
     if (floorBin !== undefined) {
       const kinds = ['cDirect', 'cHandoff', 'cHandoffEv', 'ours', 'python'] as const;
       const runs: Record<(typeof kinds)[number], CallRun[]> = { cDirect: [], cHandoff: [], cHandoffEv: [], ours: [], python: [] };
@@ -274,14 +273,7 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
           else if (kind === 'cHandoffEv') runs.cHandoffEv.push(await floorRun(floorBin, 'handoff', true, benchName, seconds));
           else if (kind === 'ours') runs.ours.push(await oursInChild({}, benchName, 'info', 1, seconds));
           else {
-            const pj = JSON.parse((await run('/usr/bin/python3', [py, 'calls', URI, benchName, 'info', '1', String(seconds)])).stdout) as {
-              ops: number;
-              seconds: number;
-              cpuSeconds: number;
-              voluntaryCsw: number;
-              involuntaryCsw: number;
-            };
-            runs.python.push({ perSec: pj.ops / pj.seconds, cpuUsPerCall: (pj.cpuSeconds * 1e6) / pj.ops, cswPerCall: (pj.voluntaryCsw + pj.involuntaryCsw) / pj.ops });
+            runs.python.push(pythonCallRun((await run('/usr/bin/python3', [py, 'calls', URI, benchName, 'info', '1', String(seconds)])).stdout));
           }
         }
       }

@@ -9,6 +9,7 @@
  * pipelined requests stay in order. Body chunks are views of the fed buffers (no copies).
  */
 import { Http1ParseError } from './errors.js';
+import { FIELD_VALUE, TOKEN } from './grammar.js';
 
 export interface ParserLimits {
   /** Request line and header fields together (also the bound of a chunked body's trailer), bytes. */
@@ -58,11 +59,8 @@ const EMPTY = Buffer.alloc(0);
 const END: ParseEvent = { kind: 'end' };
 const TOO_LARGE: ParseEvent = { kind: 'too-large' };
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Request-target: visible characters (and obs-text, which node:http also lets through). */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
-/** Field value: visible characters, obs-text, SP and HTAB; any other control character is refused. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HTTP_VERSION = /^HTTP\/\d\.\d$/;
 const HEX_SIZE = /^[0-9A-Fa-f]+/;
 /** A chunk-size line: size, then optional whitespace and extensions (ignored, but no controls). */

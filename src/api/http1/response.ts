@@ -5,10 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Http1AnswerError } from './errors.js';
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What node:http lets through in a field value: no CR, LF or other control but HTAB. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+import { FIELD_VALUE, TOKEN } from './grammar.js';
 
 const statusLines = new Map<number, string>();
 
