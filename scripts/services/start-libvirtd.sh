@@ -18,7 +18,26 @@ answers() { timeout 10 virsh -q -c "$uri" version >/dev/null 2>&1; }
 . "$(dirname "$0")/lib.sh"
 alive() { svc_pid "$1" >/dev/null; } # pid file -> running (zombies count as gone)
 
+# listening SOCK: something accepts connections on the unix socket SOCK. A socket file outlives a
+# daemon that was killed (or a machine image taken while it ran): its presence proves nothing.
+listening() {
+  node -e 'require("node:net").connect(process.argv[1]).on("connect", () => process.exit(0)).on("error", () => process.exit(1))' "$1" 2>/dev/null
+}
+
+# virtlogd: QEMU's console and log files go through it, so a libvirtd that answers without it still
+# cannot start a guest ("Failed to connect socket to '/run/libvirt/virtlogd-sock'").
+ensure_virtlogd() {
+  local sock=/run/libvirt/virtlogd-sock
+  alive "$state/virtlogd.pid" && return 0
+  listening "$sock" && return 0 # someone else's virtlogd: use it, never stop it
+  mkdir -p /run/libvirt
+  rm -f "$sock" /run/libvirt/virtlogd-admin-sock
+  virtlogd -d -p "$state/virtlogd.pid"
+  svc_wait_for 10 0.1 listening "$sock" || { echo "virtlogd did not listen on $sock within 10 s" >&2; exit 1; }
+}
+
 if answers; then
+  ensure_virtlogd
   echo "$uri"
   exit 0
 fi
@@ -28,14 +47,7 @@ if [ -e /dev/kvm ]; then
   chgrp kvm /dev/kvm 2>/dev/null || true
   chmod 0660 /dev/kvm 2>/dev/null || true
 fi
-mkdir -p /run/libvirt
-
-# virtlogd: QEMU's console and log files go through it.
-if ! alive "$state/virtlogd.pid" && ! [ -S /run/libvirt/virtlogd-sock ]; then
-  virtlogd -d -p "$state/virtlogd.pid"
-elif [ -S /run/libvirt/virtlogd-sock ] && ! alive "$state/virtlogd.pid"; then
-  : # someone else's virtlogd: use it, never stop it
-fi
+ensure_virtlogd
 
 if ! alive "$state/libvirtd.pid"; then
   rm -f "$state/libvirtd.pid"

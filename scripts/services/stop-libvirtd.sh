@@ -9,5 +9,11 @@ state="${TSTACK_LIBVIRT_STATE:-/run/tstack-libvirt}"
 . "$(dirname "$0")/lib.sh"
 
 svc_stop_pidfile "$state/libvirtd.pid"
-svc_stop_pidfile "$state/virtlogd.pid"
+if svc_pid "$state/virtlogd.pid" >/dev/null; then
+  svc_stop_pidfile "$state/virtlogd.pid"
+  # virtlogd leaves its socket files behind when it stops; the next start must not take them for it.
+  rm -f /run/libvirt/virtlogd-sock /run/libvirt/virtlogd-admin-sock
+else
+  rm -f "$state/virtlogd.pid"
+fi
 exit 0

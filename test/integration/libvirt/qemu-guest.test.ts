@@ -12,6 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -346,7 +347,55 @@ describe('libvirt binding on qemu:///system with the tiny TCG guest', () => {
       await rc.close();
     }
   }, 120_000);
+
+  // A virtlogd killed outright leaves its socket file behind (CI met one in a machine image). The
+  // start script must probe the socket, not trust the file, or every guest start fails with
+  // "Failed to connect socket to '/run/libvirt/virtlogd-sock'". Only on a virtlogd this run started.
+  it('start-libvirtd.sh replaces a killed virtlogd whose socket file remains, and guests start again', async () => {
+    if (daemon?.startedHere !== true) return;
+    const sock = '/run/libvirt/virtlogd-sock';
+    const pidFile = path.join(process.env['TSTACK_LIBVIRT_STATE'] ?? '/run/tstack-libvirt', 'virtlogd.pid');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    expect(pid).toBeGreaterThan(1);
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => !fs.existsSync(`/proc/${pid}/cmdline`) || fs.readFileSync(`/proc/${pid}/cmdline`).length === 0, 10_000);
+    expect(fs.statSync(sock).isSocket()).toBe(true);
+    expect(await accepts(sock)).toBe(false);
+
+    await run('bash', [path.join(ROOT, 'scripts/services/start-libvirtd.sh')], { timeout: 90_000 });
+    expect(await accepts(sock)).toBe(true);
+    const name = uniqueName('tstack-vl');
+    const c = await Connection.open(SYSTEM_URI); // the file's own connection ended with the restart above
+    try {
+      const dom = await c.createDomain(tinyGuestSpec(name, guest as TestGuest, path.join(work, `${name}.console.log`)));
+      expect((await dom.state()).state).toBe('running');
+      await dom.destroy();
+      await dom.free();
+    } finally {
+      await c.close();
+    }
+  }, 120_000);
 });
+
+/** Whether something accepts connections on the unix socket at `file`. */
+function accepts(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(file);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`not done within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function waitMigrationEvent(sub: EventSubscription, name: string, event: string, detail: string): Promise<DomainEvent> {
   return sub.waitFor((e) => e.domain === name && e.kind === 'lifecycle' && e.event === event && e.detail === detail, 60_000);
