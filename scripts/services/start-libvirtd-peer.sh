@@ -60,12 +60,5 @@ if ! alive "$base/libvirtd.pid"; then
   ' _ "$base"
 fi
 
-for _ in $(seq 1 240); do
-  if answers; then
-    echo "$uri"
-    exit 0
-  fi
-  sleep 0.25
-done
-echo "the peer libvirtd did not answer on $uri within 60 s" >&2
-exit 1
+svc_wait_for 60 0.25 answers || { echo "the peer libvirtd did not answer on $uri within 60 s" >&2; exit 1; }
+echo "$uri"

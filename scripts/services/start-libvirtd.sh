@@ -55,12 +55,5 @@ if ! alive "$state/libvirtd.pid"; then
 fi
 
 # Ready when it answers (the first start probes QEMU for ~12 s).
-for _ in $(seq 1 240); do
-  if answers; then
-    echo "$uri"
-    exit 0
-  fi
-  sleep 0.25
-done
-echo "libvirtd did not answer on $uri within 60 s" >&2
-exit 1
+svc_wait_for 60 0.25 answers || { echo "libvirtd did not answer on $uri within 60 s" >&2; exit 1; }
+echo "$uri"

@@ -236,9 +236,7 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     return Napi::Number::New(info.Env(), static_cast<double>(rados_ioctx_get_id(h_->io)));
   }
 
-  // write(oid, data, offset). At zeroCopyBytes and above librados reads the Buffer in place
-  // (librados::IoCtx::aio_write over a static bufferlist); below, the C API copies it. Either way the
-  // submission is direct unless Launch finds it throttle-bound.
+  // write(oid, data, offset).
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string oid = StrArg(info, 0, "oid");
@@ -246,24 +244,12 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     uint64_t off = U64Arg(info, 2, "offset");
     Napi::Value rej;
     if (Closed(env, "write", &rej)) return rej;
-    size_t len = data.Length();
-    bool offThread = len >= addon()->offThreadBytes;
-    if (UseZeroCopy(len)) {
-      auto* op = new ZeroCopyWriteOp(env, "write", std::move(oid), h_, data);
-      return Launch(
-          env, op,
-          [op, len, off](rados_completion_t c) {
-            return WithCxx(op, c, [&](librados::IoCtx& io, librados::AioCompletion* ac) { return io.aio_write(op->detail, ac, op->bl, len, off); });
-          },
-          offThread, Napi::Value(), len);
-    }
-    // The op's detail is the oid: the submission reads it from there.
-    auto* op = new AioOp(env, "write", std::move(oid), h_);
-    rados_ioctx_t io = h_->io;
-    const char* p = reinterpret_cast<const char*>(data.Data());
-    return Launch(
-        env, op, [op, io, p, len, off](rados_completion_t c) { return rados_aio_write(io, op->detail.c_str(), c, p, len, off); }, offThread,
-        data, len);
+    return LaunchBufferWrite(
+        env, "write", std::move(oid), data,
+        [off](rados_ioctx_t io, const char* o, rados_completion_t c, const char* p, size_t len) { return rados_aio_write(io, o, c, p, len, off); },
+        [off](librados::IoCtx& io, const std::string& o, librados::AioCompletion* ac, const ceph::bufferlist& bl, size_t len) {
+          return io.aio_write(o, ac, bl, len, off);
+        });
   }
 
   Napi::Value WriteFull(const Napi::CallbackInfo& info) {
@@ -306,22 +292,32 @@ class Ioctx : public Napi::ObjectWrap<Ioctx> {
     auto data = BufArg(info, 1, "data");
     Napi::Value rej;
     if (Closed(env, name, &rej)) return rej;
+    return LaunchBufferWrite(env, name, std::move(oid), data, aio, cxx);
+  }
+
+  // Submits a write of `data` to `oid`. At zeroCopyBytes and above librados reads the Buffer in
+  // place (`cxx`, the C++ API over a static bufferlist); below, the C API copies it (`c`). Either
+  // way the submission is direct unless Launch finds it throttle-bound.
+  //   c(io, oid, completion, bytes, len)        cxx(ioctx, oid, completion, bufferlist, len)
+  template <class CCall, class CxxCall>
+  Napi::Value LaunchBufferWrite(Napi::Env env, const char* name, std::string oid, Napi::Buffer<uint8_t> data, CCall c, CxxCall cxx) {
     size_t len = data.Length();
     bool offThread = len >= addon()->offThreadBytes;
     if (UseZeroCopy(len)) {
       auto* op = new ZeroCopyWriteOp(env, name, std::move(oid), h_, data);
       return Launch(
           env, op,
-          [op, cxx, len](rados_completion_t c) {
-            return WithCxx(op, c, [&](librados::IoCtx& io, librados::AioCompletion* ac) { return cxx(io, op->detail, ac, op->bl, len); });
+          [op, cxx, len](rados_completion_t comp) {
+            return WithCxx(op, comp, [&](librados::IoCtx& io, librados::AioCompletion* ac) { return cxx(io, op->detail, ac, op->bl, len); });
           },
           offThread, Napi::Value(), len);
     }
+    // The op's detail is the oid: the submission reads it from there.
     auto* op = new AioOp(env, name, std::move(oid), h_);
     rados_ioctx_t io = h_->io;
     const char* p = reinterpret_cast<const char*>(data.Data());
     return Launch(
-        env, op, [op, io, aio, p, len](rados_completion_t c) { return aio(io, op->detail.c_str(), c, p, len); }, offThread, data, len);
+        env, op, [op, io, c, p, len](rados_completion_t comp) { return c(io, op->detail.c_str(), comp, p, len); }, offThread, data, len);
   }
 
   // read(oid, into, offset) -> bytes read. librados reads straight into the Buffer.
