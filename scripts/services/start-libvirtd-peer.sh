@@ -54,10 +54,11 @@ if ! alive "$base/libvirtd.pid"; then
     mount --bind "$base/lib" /var/lib/libvirt
     mount --bind "$base/log" /var/log/libvirt
     hostname tstack-libvirt-peer
-    alive() { [ -f "$1" ] && [ -d "/proc/$(cat "$1")" ]; }
-    alive "$base/virtlogd.pid" || virtlogd -d -p "$base/virtlogd.pid"
+    . "$2/lib.sh"
+    # A pid file left by a killed virtlogd can name a reused pid: only a live virtlogd counts.
+    svc_pid "$base/virtlogd.pid" virtlogd >/dev/null || virtlogd -d -p "$base/virtlogd.pid"
     libvirtd -d -p "$base/libvirtd.pid"
-  ' _ "$base"
+  ' _ "$base" "$(cd "$(dirname "$0")" && pwd)"
 fi
 
 svc_wait_for 60 0.25 answers || { echo "the peer libvirtd did not answer on $uri within 60 s" >&2; exit 1; }
