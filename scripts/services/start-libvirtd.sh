@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts virtlogd and libvirtd (qemu:///system) for the tests, benches and demo, unless a libvirtd
-# already answers. Idempotent: a second call finds the daemon answering and does nothing.
+# Starts virtlogd and libvirtd (qemu:///system) for the tests, benches and demo: each unless one
+# already serves (libvirtd answers; something listens on virtlogd's socket). Idempotent: a second
+# call finds both serving and does nothing.
 # Only what this script starts is recorded in $TSTACK_LIBVIRT_STATE (pid files), and only that is
 # stopped by stop-libvirtd.sh.
 #
