@@ -6,9 +6,10 @@
  *       in flight, against a defined (inactive) domain; each tool runs for the same seconds, in
  *       alternating order, medians of several rounds; Python is also run with libvirt's default
  *       event loop registered and running (as the binding always has it), for context;
- *   (a2) info with 1 in flight beside the same call in C (bench/c/libvirt-floor.c, built with gcc
- *       here): on the calling thread, and handed to a worker thread and back, with and without
- *       libvirt's default event loop running — the floor of the shape the issue asks for;
+ *   (a2) info with 1 and 16 in flight beside the same call in C (bench/c/libvirt-floor.c, built
+ *       with gcc here): on the calling threads, and handed to a pool of the binding's size and
+ *       back, with and without libvirt's default event loop running — the floor of the shape the
+ *       issue asks for;
  *   (b) define → running → console marker time of the tiny TCG guest (scripts/build-test-guest.sh);
  *       with the CPU time and context switches per call of each process (all its threads);
  *   (c) the JS event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over every run
@@ -121,8 +122,12 @@ function pythonCallRun(stdout: string): CallRun {
   return { perSec: pj.ops / pj.seconds, cpuUsPerCall: (pj.cpuSeconds * 1e6) / ops, cswPerCall: (pj.voluntaryCsw + pj.involuntaryCsw) / ops };
 }
 
-async function floorRun(bin: string, mode: 'direct' | 'handoff', ev: boolean, domain: string, seconds: number): Promise<CallRun> {
-  const out = await run(bin, [mode, String(seconds), URI, domain, ...(ev ? ['ev'] : [])], { timeout: 120_000 });
+/** The binding's pool size (native/libvirt/src/pool.cc, TSTACK_LIBVIRT_THREADS): the C hand-off's too. */
+const POOL_THREADS = envNum('TSTACK_LIBVIRT_THREADS', 8);
+
+async function floorRun(bin: string, mode: 'direct' | 'handoff', ev: boolean, domain: string, seconds: number, inflight: number): Promise<CallRun> {
+  const args = [mode, String(seconds), URI, domain, ev ? 'ev' : '-', String(inflight), String(POOL_THREADS)];
+  const out = await run(bin, args, { timeout: 120_000 });
   const j = JSON.parse(out.stdout) as { perSec: number; cpuUs: number; csw: number };
   return { perSec: j.perSec, cpuUsPerCall: j.cpuUs, cswPerCall: j.csw };
 }
@@ -258,50 +263,55 @@ async function runLibvirt(log: (line: string) => void): Promise<SuiteOutcome> {
       }
     }
 
-    // (a2) info ×1 beside the same call in C (bench/c/libvirt-floor.c): on the calling thread, and
-    //      handed to a worker and back through an eventfd and epoll, with and without libvirt's
-    //      default event loop running. The last is the shape issue 7 asks for (no call on the JS
-    //      thread, an event loop always running) with nothing of Node or of the binding in it.
+    // (a2) info beside the same call in C (bench/c/libvirt-floor.c), at 1 and 16 in flight: on the
+    //      calling threads (python3-libvirt's shape), and handed to a pool of the binding's size
+    //      and back through an eventfd and epoll, with and without libvirt's default event loop
+    //      running. The last is the shape issue 7 asks for (no call on the JS thread, an event
+    //      loop always running) with nothing of Node or of the binding in it.
     const floorBin = buildFloor(work, log);
     if (floorBin !== undefined) {
-      const kinds = ['cDirect', 'cHandoff', 'cHandoffEv', 'ours', 'python'] as const;
-      const runs: Record<(typeof kinds)[number], CallRun[]> = { cDirect: [], cHandoff: [], cHandoffEv: [], ours: [], python: [] };
-      for (let r = 0; r < rounds; r++) {
-        for (const kind of rotation(kinds, r)) {
-          if (kind === 'cDirect') runs.cDirect.push(await floorRun(floorBin, 'direct', false, benchName, seconds));
-          else if (kind === 'cHandoff') runs.cHandoff.push(await floorRun(floorBin, 'handoff', false, benchName, seconds));
-          else if (kind === 'cHandoffEv') runs.cHandoffEv.push(await floorRun(floorBin, 'handoff', true, benchName, seconds));
-          else if (kind === 'ours') runs.ours.push(await oursInChild({}, benchName, 'info', 1, seconds));
-          else {
-            runs.python.push(pythonCallRun((await run('/usr/bin/python3', [py, 'calls', URI, benchName, 'info', '1', String(seconds)])).stdout));
+      for (const inflight of [1, 16]) {
+        const kinds = ['cDirect', 'cHandoff', 'cHandoffEv', 'ours', 'python'] as const;
+        const runs: Record<(typeof kinds)[number], CallRun[]> = { cDirect: [], cHandoff: [], cHandoffEv: [], ours: [], python: [] };
+        for (let r = 0; r < rounds; r++) {
+          for (const kind of rotation(kinds, r)) {
+            if (kind === 'cDirect') runs.cDirect.push(await floorRun(floorBin, 'direct', false, benchName, seconds, inflight));
+            else if (kind === 'cHandoff') runs.cHandoff.push(await floorRun(floorBin, 'handoff', false, benchName, seconds, inflight));
+            else if (kind === 'cHandoffEv') runs.cHandoffEv.push(await floorRun(floorBin, 'handoff', true, benchName, seconds, inflight));
+            else if (kind === 'ours') runs.ours.push(await oursInChild({}, benchName, 'info', inflight, seconds));
+            else {
+              runs.python.push(pythonCallRun((await run('/usr/bin/python3', [py, 'calls', URI, benchName, 'info', String(inflight), String(seconds)])).stdout));
+            }
           }
         }
+        const rate = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.perSec));
+        const cpu = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cpuUsPerCall));
+        const csw = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cswPerCall));
+        const floor: ScenarioResult = {
+          id: `libvirt-info-x${inflight}-floor`,
+          name:
+            `info, ${inflight} in flight, beside the same call in C: direct (${inflight} calling thread${inflight === 1 ? '' : 's'}), handed to ${POOL_THREADS} workers, ` +
+            `handed to ${POOL_THREADS} workers with libvirt's event loop running (median of ${rounds} ${seconds}-s runs each)`,
+          providers: 0,
+          derived: {
+            callsPerSec: rate('ours'),
+            pythonCallsPerSec: rate('python'),
+            cDirectCallsPerSec: rate('cDirect'),
+            cHandoffCallsPerSec: rate('cHandoff'),
+            cHandoffEventLoopCallsPerSec: rate('cHandoffEv'),
+            ratioVsCHandoffEventLoop: rate('ours') / rate('cHandoffEv'),
+            cHandoffEventLoopVsPython: rate('cHandoffEv') / rate('python'),
+            cpuUsPerCall: cpu('ours'),
+            cHandoffEventLoopCpuUsPerCall: cpu('cHandoffEv'),
+            cDirectCpuUsPerCall: cpu('cDirect'),
+            contextSwitchesPerCall: csw('ours'),
+            cHandoffEventLoopContextSwitchesPerCall: csw('cHandoffEv'),
+            cDirectContextSwitchesPerCall: csw('cDirect'),
+          },
+          note: kinds.map((k) => `${k} ${runs[k].map((x) => Math.round(x.perSec)).join('/')}`).join(', '),
+        };
+        done([floor]);
       }
-      const rate = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.perSec));
-      const cpu = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cpuUsPerCall));
-      const csw = (k: (typeof kinds)[number]): number => median(runs[k].map((x) => x.cswPerCall));
-      const floor: ScenarioResult = {
-        id: 'libvirt-info-x1-floor',
-        name: `info, 1 in flight, beside the same call in C: direct, handed to a worker, handed to a worker with libvirt's event loop running (median of ${rounds} ${seconds}-s runs each)`,
-        providers: 0,
-        derived: {
-          callsPerSec: rate('ours'),
-          pythonCallsPerSec: rate('python'),
-          cDirectCallsPerSec: rate('cDirect'),
-          cHandoffCallsPerSec: rate('cHandoff'),
-          cHandoffEventLoopCallsPerSec: rate('cHandoffEv'),
-          ratioVsCHandoffEventLoop: rate('ours') / rate('cHandoffEv'),
-          cHandoffEventLoopVsPython: rate('cHandoffEv') / rate('python'),
-          cpuUsPerCall: cpu('ours'),
-          cHandoffEventLoopCpuUsPerCall: cpu('cHandoffEv'),
-          cDirectCpuUsPerCall: cpu('cDirect'),
-          contextSwitchesPerCall: csw('ours'),
-          cHandoffEventLoopContextSwitchesPerCall: csw('cHandoffEv'),
-          cDirectContextSwitchesPerCall: csw('cDirect'),
-        },
-        note: kinds.map((k) => `${k} ${runs[k].map((x) => Math.round(x.perSec)).join('/')}`).join(', '),
-      };
-      done([floor]);
     }
     await dom.undefine();
 
