@@ -60,11 +60,12 @@ svc_is_port() {
   case "$1" in ''|*[!0-9]*) return 1 ;; esac
 }
 
-# svc_stop_pidfile PIDFILE: stops the process PIDFILE names (TERM, then KILL after 10 s) and removes
-# the file. Nothing recorded, nothing stopped.
+# svc_stop_pidfile PIDFILE [MARK]: stops the process PIDFILE names (TERM, then KILL after 10 s) and
+# removes the file. Nothing recorded, nothing stopped; with MARK, only a process whose command line
+# contains MARK (see svc_runs).
 svc_stop_pidfile() {
   local pid
-  if pid="$(svc_pid "$1")"; then
+  if pid="$(svc_pid "$@")"; then
     kill -TERM "$pid" 2>/dev/null || true
     svc_wait_gone 10 0.1 "$pid" || kill -KILL "$pid" 2>/dev/null || true
   fi

@@ -21,7 +21,8 @@ uri="qemu+unix:///system?socket=$sock"
 answers() { timeout 10 virsh -q -c "$uri" version >/dev/null 2>&1; }
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-alive() { svc_pid "$1" >/dev/null; } # pid file -> running (zombies count as gone)
+# alive PIDFILE NAME: the pid file names a running NAME (a dead one's pid may have been reused).
+alive() { svc_pid "$1" "$2" >/dev/null; }
 
 if answers; then
   echo "$uri"
@@ -30,7 +31,7 @@ fi
 command -v libvirtd >/dev/null || { echo "libvirtd missing: apt-get install libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86" >&2; exit 1; }
 command -v unshare >/dev/null || { echo "unshare missing (util-linux)" >&2; exit 1; }
 
-if ! alive "$base/libvirtd.pid"; then
+if ! alive "$base/libvirtd.pid" libvirtd; then
   rm -f "$base/libvirtd.pid"
   mkdir -p "$base"/{sock,run,lib/qemu,log/qemu,etc/qemu}
   chown libvirt-qemu:libvirt-qemu "$base/lib/qemu" 2>/dev/null || true

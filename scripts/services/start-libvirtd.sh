@@ -17,7 +17,8 @@ mkdir -p "$state"
 answers() { timeout 10 virsh -q -c "$uri" version >/dev/null 2>&1; }
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-alive() { svc_pid "$1" >/dev/null; } # pid file -> running (zombies count as gone)
+# alive PIDFILE NAME: the pid file names a running NAME (a dead one's pid may have been reused).
+alive() { svc_pid "$1" "$2" >/dev/null; }
 
 # listening SOCK: something accepts connections on the unix socket SOCK. A socket file outlives a
 # daemon that was killed (or a machine image taken while it ran): its presence proves nothing.
@@ -29,7 +30,7 @@ listening() {
 # cannot start a guest ("Failed to connect socket to '/run/libvirt/virtlogd-sock'").
 ensure_virtlogd() {
   local sock=/run/libvirt/virtlogd-sock
-  alive "$state/virtlogd.pid" && return 0
+  alive "$state/virtlogd.pid" virtlogd && return 0
   listening "$sock" && return 0 # someone else's virtlogd: use it, never stop it
   mkdir -p /run/libvirt
   rm -f "$sock" /run/libvirt/virtlogd-admin-sock
@@ -50,7 +51,7 @@ if [ -e /dev/kvm ]; then
 fi
 ensure_virtlogd
 
-if ! alive "$state/libvirtd.pid"; then
+if ! alive "$state/libvirtd.pid" libvirtd; then
   rm -f "$state/libvirtd.pid"
   libvirtd -d -p "$state/libvirtd.pid"
 fi

@@ -15,7 +15,7 @@ if [ -f "$base/libvirtd.pid" ]; then
     timeout 20 virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
   done
 fi
-svc_stop_pidfile "$base/libvirtd.pid"
-svc_stop_pidfile "$base/virtlogd.pid"
+svc_stop_pidfile "$base/libvirtd.pid" libvirtd
+svc_stop_pidfile "$base/virtlogd.pid" virtlogd
 [ -f "$base/host-uuid" ] && rm -rf "$base"
 exit 0

@@ -8,9 +8,9 @@ state="${TSTACK_LIBVIRT_STATE:-/run/tstack-libvirt}"
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-svc_stop_pidfile "$state/libvirtd.pid"
-if svc_pid "$state/virtlogd.pid" >/dev/null; then
-  svc_stop_pidfile "$state/virtlogd.pid"
+svc_stop_pidfile "$state/libvirtd.pid" libvirtd
+if svc_pid "$state/virtlogd.pid" virtlogd >/dev/null; then
+  svc_stop_pidfile "$state/virtlogd.pid" virtlogd
   # virtlogd leaves its socket files behind when it stops; the next start must not take them for it.
   rm -f /run/libvirt/virtlogd-sock /run/libvirt/virtlogd-admin-sock
 else
