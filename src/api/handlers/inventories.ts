@@ -11,7 +11,7 @@ import { NAME_PATTERN, validateBody } from '../schema.js';
 import { generationConflict } from './subresource-util.js';
 
 /** An inventory record as the API shows and takes it. */
-interface InventoryJson {
+export interface InventoryJson {
   total: number;
   reserved?: number;
   min_unit?: number;
@@ -110,7 +110,8 @@ function inventoriesText(generation: number, inventories: Record<string, Invento
   return `{"resource_provider_generation":${generation},"inventories":{${records.join(',')}}}`;
 }
 
-function toInput(j: InventoryJson): InventoryInput {
+/** The engine's input for an API inventory record (also the reshaper's). */
+export function toInput(j: InventoryJson): InventoryInput {
   const out: InventoryInput = { total: j.total };
   if (j.reserved !== undefined) out.reserved = j.reserved;
   if (j.min_unit !== undefined) out.minUnit = j.min_unit;

@@ -9,7 +9,7 @@ import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { NAME_PATTERN, validateBody } from '../schema.js';
 import type { ConsumerBody } from './allocations-util.js';
-import { PUT_ALL_SCHEMA } from './inventories.js';
+import { PUT_ALL_SCHEMA, toInput, type InventoryJson } from './inventories.js';
 import {
   UUID_KEY_PATTERN,
   canonicalUuid,
@@ -46,15 +46,6 @@ function reshapeSchema(version: Microversion): JsonSchema {
   return s;
 }
 
-interface InventoryRecord {
-  total: number;
-  reserved?: number;
-  min_unit?: number;
-  max_unit?: number;
-  step_size?: number;
-  allocation_ratio?: number;
-}
-
 interface ReshapeBody {
   inventories: Record<string, { resource_provider_generation: number; inventories: Record<string, unknown> }>;
   allocations: Record<string, ConsumerBody>;
@@ -68,14 +59,7 @@ function toInventoryInput(provider: string, rc: string, record: unknown): Invent
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new HttpError(400, `Bad inventory ${rc} for resource provider ${provider}: the inventory must be an object.`);
   }
-  const r = record as InventoryRecord;
-  const input: InventoryInput = { total: r.total };
-  if (r.reserved !== undefined) input.reserved = r.reserved;
-  if (r.min_unit !== undefined) input.minUnit = r.min_unit;
-  if (r.max_unit !== undefined) input.maxUnit = r.max_unit;
-  if (r.step_size !== undefined) input.stepSize = r.step_size;
-  if (r.allocation_ratio !== undefined) input.allocationRatio = r.allocation_ratio;
-  return input;
+  return toInput(record as InventoryJson);
 }
 
 /**
