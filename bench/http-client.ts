@@ -149,6 +149,16 @@ const INVENTORIES = {
   DISK_GB: { total: 8192, min_unit: 5, max_unit: 8192 },
 };
 
+/** One provider's requests in placeload's order: [method, what, path, body], `k` its place in the cycles. */
+export function placeloadSteps(uuid: string, k: number): [string, string, string, unknown][] {
+  return [
+    ['POST', 'create', '/resource_providers', { name: uuid, uuid }],
+    ['PUT', 'inventories', `/resource_providers/${uuid}/inventories`, { resource_provider_generation: 0, inventories: INVENTORIES }],
+    ['PUT', 'aggregates', `/resource_providers/${uuid}/aggregates`, { resource_provider_generation: 1, aggregates: AGG_CYCLE[k % 3] }],
+    ['PUT', 'traits', `/resource_providers/${uuid}/traits`, { resource_provider_generation: 2, traits: TRAIT_CYCLE[k % 3] }],
+  ];
+}
+
 export interface LoadResult {
   providers: number;
   seconds: number;
@@ -175,15 +185,7 @@ export async function placeload(ep: Sender, count: number, concurrency: number):
   let retries = 0;
   let next = 0;
   const oneProvider = async (i: number): Promise<void> => {
-    const uuid = randomUUID();
-    const k = i % 3;
-    const steps: [string, string, string, unknown][] = [
-      ['POST', 'create', '/resource_providers', { name: uuid, uuid }],
-      ['PUT', 'inventories', `/resource_providers/${uuid}/inventories`, { resource_provider_generation: 0, inventories: INVENTORIES }],
-      ['PUT', 'aggregates', `/resource_providers/${uuid}/aggregates`, { resource_provider_generation: 1, aggregates: AGG_CYCLE[k] }],
-      ['PUT', 'traits', `/resource_providers/${uuid}/traits`, { resource_provider_generation: 2, traits: TRAIT_CYCLE[k] }],
-    ];
-    for (const [method, what, path, body] of steps) {
+    for (const [method, what, path, body] of placeloadSteps(randomUUID(), i % 3)) {
       let a = await ep.request(method, path, body);
       requests++;
       // A server error is retried, at most twice, as a careful client would; each retry is counted.
