@@ -15,8 +15,14 @@ export interface HttpErrorOptions {
   /** Placement's error code (shown from microversion 1.23). */
   code?: string;
   headers?: Record<string, string>;
-  /** Raised before a microversion applies (bad version header, unknown path): no version headers. */
+  /** Raised before a microversion applies (a bad version header, no token): no version headers. */
   versionless?: boolean;
+  /**
+   * False for errors Placement raises past its handlers (no route, a body without content-type, a
+   * policy refusal): its microversion middleware adds the version header to those but not `Vary`,
+   * which it adds only to answers that come back as responses (a 405 is one).
+   */
+  vary?: boolean;
   /** The detail wording WebOb uses for 405, 406 and 415. */
   template?: 'method' | 'accept' | 'media';
   method?: string;
@@ -37,6 +43,7 @@ export class HttpError extends Error {
   readonly code: string;
   readonly headers: Record<string, string>;
   readonly versionless: boolean;
+  readonly vary: boolean;
   readonly extra: Record<string, string>;
   private readonly options: HttpErrorOptions;
 
@@ -46,6 +53,7 @@ export class HttpError extends Error {
     this.code = options.code ?? 'placement.undefined_code';
     this.headers = options.headers ?? {};
     this.versionless = options.versionless ?? false;
+    this.vary = options.vary ?? true;
     this.extra = options.extra ?? {};
     this.options = options;
   }

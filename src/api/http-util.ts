@@ -1,5 +1,6 @@
 import type { RequestContext } from './context.js';
 import { HttpError } from './http-error.js';
+import { pyRepr } from './python-repr.js';
 
 /**
  * From 1.15 Placement sends `last-modified` (the newest change among what the answer shows) and
@@ -28,11 +29,10 @@ export function httpDate(ms: number): string {
 
 /** Refuses query parameters an endpoint does not take, as Placement's query schemas do. */
 export function allowQuery(ctx: RequestContext, allowed: readonly string[]): void {
-  for (const key of ctx.query.keys()) {
-    if (!allowed.includes(key)) {
-      throw new HttpError(400, `Invalid query string parameters: Additional properties are not allowed (${JSON.stringify(key)} was unexpected)`);
-    }
-  }
+  const extras = [...new Set(ctx.query.keys())].filter((k) => !allowed.includes(k)).sort();
+  if (extras.length === 0) return;
+  const names = extras.map(pyRepr).join(', ');
+  throw new HttpError(400, `Invalid query string parameters: Additional properties are not allowed (${names} ${extras.length === 1 ? 'was' : 'were'} unexpected)`);
 }
 
 /** A query parameter as Placement's plain lookups read it: the last occurrence wins. */

@@ -24,7 +24,8 @@ const VERSION = /^\s*(-?\d+)\s*\.\s*(\d+)\s*$/;
 
 /**
  * The version a request asks for, from `OpenStack-API-Version`. The header may list several
- * services; the last `placement` entry wins. Absent (or an entry without a version) means 1.0;
+ * services; the last `placement` entry that has a version wins (an entry without one is skipped,
+ * as microversion-parse skips it). Absent means 1.0;
  * `latest` (lower case only) the maximum; a malformed version is a 400 and one that is not served a
  * 406 carrying the range, as Placement answers. Both are answered without version headers.
  */
@@ -36,9 +37,9 @@ export function negotiate(headerValue: string | undefined): Microversion {
     const entry = (entries[i] as string).trim();
     const space = entry.search(/\s/);
     const service = space < 0 ? entry : entry.slice(0, space);
-    if (service.toLowerCase() === 'placement') wanted = space < 0 ? '' : entry.slice(space + 1).trim();
+    if (space >= 0 && service.toLowerCase() === 'placement') wanted = entry.slice(space + 1).trim();
   }
-  if (wanted === undefined || wanted === '') return MIN_VERSION;
+  if (wanted === undefined) return MIN_VERSION;
   if (wanted === 'latest') return MAX_VERSION;
   const m = VERSION.exec(wanted);
   if (m === null) {

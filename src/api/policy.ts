@@ -13,5 +13,6 @@ export function authorize(ctx: RequestContext, name: string, kind: 'read' | 'wri
   const reader = c.roles.includes('reader');
   if (kind === 'read' && reader && c.systemScope) return;
   if (kind === 'read' && reader && targetProject !== undefined && c.projectId === targetProject) return;
-  throw new HttpError(403, `Policy does not allow ${name} to be performed.`);
+  // Placement's policy error escapes the handler and is raised past it: no Vary (see HttpErrorOptions.vary).
+  throw new HttpError(403, `Policy does not allow ${name} to be performed.`, { vary: false });
 }

@@ -43,7 +43,7 @@ export class Router {
       if (version.atLeast(route.since[0], route.since[1])) return { handler: route.handler, params };
       sameMethodTooEarly = route;
     }
-    if (allowed.length === 0) throw new HttpError(404, '', { versionless: true });
+    if (allowed.length === 0) throw new HttpError(404, '', { vary: false });
     // A route the request's microversion does not have yet is absent (404); Placement's DELETE of
     // all inventories answers 405 without Allow instead.
     if (sameMethodTooEarly !== undefined) {

@@ -11,6 +11,7 @@ import { registerUsages } from './handlers/usages.js';
 import { Router } from './router.js';
 
 export { versionDocument } from './handlers/root.js';
+import { home } from './handlers/root.js';
 
 export interface RouteOptions {
   /** Placement's `randomize_allocation_candidates`, with a seed for replay. */
@@ -29,5 +30,6 @@ export function placementRoutes(options: RouteOptions = {}): Router {
   registerAllocations(router);
   registerReshaper(router);
   registerAllocationCandidates(router, options.candidates);
+  router.add('GET', '/', home);
   return router;
 }

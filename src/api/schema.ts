@@ -1,12 +1,13 @@
 import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { HttpError } from './http-error.js';
+import { UUID_FORMAT, describe } from './schema-error.js';
 
 /** Placement's body schemas are JSON Schema draft 4-style objects; we write them as plain data. */
 export type JsonSchema = Record<string, unknown>;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-ajv.addFormat('uuid', /^(?:[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$/);
+ajv.addFormat('uuid', UUID_FORMAT);
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 /** Validates a request body; a failure is Placement's 400 "JSON does not validate". */
@@ -16,17 +17,8 @@ export function validateBody<T>(schema: JsonSchema, body: unknown): T {
     fn = ajv.compile(schema);
     compiled.set(schema, fn);
   }
-  if (!fn(body)) throw new HttpError(400, `JSON does not validate: ${describe(fn.errors?.[0])}`);
+  if (!fn(body)) throw new HttpError(400, `JSON does not validate: ${describe(schema, body, fn.errors?.[0])}`);
   return body as T;
-}
-
-function describe(error: ErrorObject | undefined): string {
-  if (error === undefined) return 'invalid body';
-  const where = error.instancePath === '' ? 'the body' : error.instancePath;
-  if (error.keyword === 'additionalProperties') {
-    return `Additional properties are not allowed (${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)} was unexpected) at ${where}`;
-  }
-  return `${where} ${error.message ?? 'is invalid'}`;
 }
 
 /** Schema pieces used by several endpoints. */

@@ -14,7 +14,7 @@ import type { CandidateOptions } from './handlers/allocation-candidates.js';
 import type { Http1Exchange, Http1ServerOptions } from './http1/index.js';
 import { Http1Server } from './http1/index.js';
 import { pathOf, splitTarget } from './request-target.js';
-import { placementRoutes, versionDocument } from './routes.js';
+import { placementRoutes } from './routes.js';
 
 export interface PlacementServerOptions {
   engine: PlacementEngine;
@@ -44,6 +44,9 @@ export interface PlacementServer {
 
 const JSON_TYPE = 'application/json';
 
+/** Who calls `/`, which needs no token: nobody in particular, with no rights. */
+const ANONYMOUS: Caller = { admin: false, userId: undefined, projectId: undefined, roles: [], systemScope: false };
+
 /**
  * The OpenStack Placement REST API (microversions 1.0 – 1.39) over a placement engine, on the
  * project's own HTTP/1.1 server (./http1). Handlers run synchronously on the engine, so a request's
@@ -63,10 +66,14 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
     const method = ex.method;
     const headers = ex.headers;
     let version: Microversion | undefined;
+    let vary = true;
     const finish = (status: number, fields: Record<string, string>, body: string | Buffer | undefined, sent?: () => void): void => {
       // A flat list; Content-Length, Date and Connection are the HTTP layer's.
       const list: string[] = ['x-openstack-request-id', requestId];
-      if (version !== undefined) list.push('openstack-api-version', `placement ${version.toString()}`, 'vary', 'openstack-api-version');
+      if (version !== undefined) {
+        list.push('openstack-api-version', `placement ${version.toString()}`);
+        if (vary) list.push('vary', 'openstack-api-version');
+      }
       let type: string | undefined;
       for (const k in fields) {
         const v = fields[k] as string;
@@ -92,6 +99,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
       const http = toHttpError(error);
       if (http.status >= 500) logger.error({ requestId, err: http.cause ?? http }, 'placement request failed');
       if (http.versionless) version = undefined;
+      vary = http.vary;
       if (http.status === 401) {
         finish(401, http.headers, unauthorizedBody());
         return;
@@ -104,20 +112,18 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
       if (ex.bodyTooLarge) throw new HttpError(413, `Request is too large: more than ${maxBody} bytes.`);
       const raw = ex.body;
       const { path, query } = splitTarget(ex.target);
-      if (raw.length > 0 && (headers['content-type'] ?? '').trim() === '') {
-        throw new HttpError(400, 'content-type header required when content-length > 0', { versionless: true });
-      }
-      if (path === '/' && method === 'GET') {
-        finish(200, {}, JSON.stringify(versionDocument()));
-        return;
-      }
       if (path === '/healthcheck' && (method === 'GET' || method === 'HEAD')) {
         finish(200, { 'content-type': 'text/plain' }, 'OK');
         return;
       }
-      // Values are single strings here (repeated fields joined), which the authenticators read.
-      const caller: Caller = auth.authenticate(headers as IncomingHttpHeaders);
+      // Placement's middleware order: authentication (skipped for /), then the microversion, then
+      // the application's own checks. Header values are single strings here (repeated fields
+      // joined), which the authenticators read.
+      const caller: Caller = path === '/' ? ANONYMOUS : auth.authenticate(headers as IncomingHttpHeaders);
       version = negotiate(headers['openstack-api-version']);
+      if (raw.length > 0 && (headers['content-type'] ?? '').trim() === '') {
+        throw new HttpError(400, 'content-type header required when content-length > 0', { vary: false });
+      }
       const match = router.match(method, path, version);
       const accept = headers['accept'];
       if (method === 'GET' && !acceptsJson(accept)) {

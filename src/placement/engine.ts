@@ -209,11 +209,11 @@ export class PlacementEngine {
   listProviders(filter: ProviderFilter = {}): ProviderView[] {
     const p = this.providers;
     let slots: number[];
-    if (filter.uuid !== undefined) {
-      const s = p.slotOf(filter.uuid);
-      slots = s === undefined ? [] : [s];
-    } else if (filter.name !== undefined) {
-      const s = p.byName.get(filter.name);
+    if (filter.uuid !== undefined || filter.name !== undefined) {
+      // Both filters apply when both are given.
+      const byUuid = filter.uuid === undefined ? undefined : p.slotOf(filter.uuid);
+      const byName = filter.name === undefined ? undefined : p.byName.get(filter.name);
+      const s = filter.uuid === undefined ? byName : filter.name === undefined || byName === byUuid ? byUuid : undefined;
       slots = s === undefined ? [] : [s];
     } else {
       slots = [];
@@ -235,7 +235,7 @@ export class PlacementEngine {
     // Unknown names in a filter are the caller's mistake: 400, as Placement's list handler answers.
     const trait = (t: string): number => {
       const id = this.traits.id(t);
-      if (id === undefined) throw new PlacementInvalidError(`No such trait(s): ${t}.`);
+      if (id === undefined) throw new PlacementInvalidError(`Invalid trait(s) in "required" parameter: No such trait(s): ${t}.`);
       return id;
     };
     if (filter.required !== undefined || filter.forbidden !== undefined) {
@@ -248,7 +248,7 @@ export class PlacementEngine {
     if (filter.resources !== undefined) {
       const wanted = Object.entries(filter.resources).map(([name, amount]) => {
         const rc = this.resourceClasses.id(name);
-        if (rc === undefined) throw new PlacementInvalidError(`Invalid resource class in resources parameter: ${name}.`);
+        if (rc === undefined) throw new PlacementInvalidError(`Invalid resource class in resources parameter: No such resource class ${name}.`);
         return [rc, amount] as const;
       });
       slots = slots.filter((s) =>

@@ -49,7 +49,7 @@ export class PlacementNotFoundError extends PlacementError {
       // Placement's 404s carry its default code; resource_provider.not_found is the reshaper's 400.
       'placement.undefined_code',
       404,
-      message ?? `No ${kind.replace('_', ' ')} ${key} found.`,
+      message ?? (kind === 'resource_provider' ? `No resource provider with uuid ${key} found` : `No ${kind.replace('_', ' ')} ${key} found.`),
     );
     this.kind = kind;
     this.key = key;
@@ -82,7 +82,8 @@ export class PlacementInventoryInUseError extends PlacementError {
       'ERR_PLACEMENT_INVENTORY_IN_USE',
       placementCode,
       409,
-      `Inventory for ${resourceClasses.join(', ')} on resource provider ${provider} in use.`,
+      // Nova's report client matches this text with a regex: keep Placement's wording.
+      `Inventory for '${resourceClasses.join(', ')}' on resource provider '${provider}' in use.`,
     );
     this.resourceClasses = resourceClasses;
   }

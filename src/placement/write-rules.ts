@@ -152,7 +152,7 @@ export class WriteRules {
     const rc = this.resourceClasses.require(name);
     if (this.resourceClasses.isStandard(name)) throw new PlacementInvalidError(`Cannot delete standard resource class ${name}.`);
     if (this.inventories.classInUse(rc)) {
-      throw new PlacementConflictError(`Unable to delete resource class ${name}: it is in use in inventory.`);
+      throw new PlacementConflictError(`Cannot delete resource class ${name}. Class is in use in inventory.`);
     }
     return () => this.resourceClasses.remove(name);
   }
@@ -427,14 +427,14 @@ export class WriteRules {
         const override = inventoriesOverride?.get(slot);
         const inv = override?.get(rc) ?? (col !== undefined && col.has[slot] === 1 ? col.get(slot) : null);
         if (inv === null) {
-          throw new PlacementAllocationError(providerUuid, rcName, 'no_inventory', `Unable to allocate inventory: resource provider ${providerUuid} has no inventory of ${rcName}.`);
+          throw new PlacementAllocationError(providerUuid, rcName, 'no_inventory', `Unable to allocate inventory: Inventory for '${rcName}' on resource provider '${providerUuid}' invalid.`);
         }
         if (amount < inv.minUnit || amount > inv.maxUnit || amount % inv.stepSize !== 0) {
           throw new PlacementAllocationError(
             providerUuid,
             rcName,
             'constraints',
-            `Unable to allocate inventory: ${amount} of ${rcName} on resource provider ${providerUuid} violates min_unit ${inv.minUnit}, max_unit ${inv.maxUnit} or step_size ${inv.stepSize}.`,
+            `Unable to allocate inventory: Unable to create allocation for '${rcName}' on resource provider '${providerUuid}'. The requested amount would violate inventory constraints.`,
           );
         }
         const used = (col?.used[slot] ?? 0) + (delta.get(key(slot, rc)) ?? 0);
@@ -444,7 +444,7 @@ export class WriteRules {
             providerUuid,
             rcName,
             'capacity',
-            `Unable to allocate inventory: ${rcName} on resource provider ${providerUuid} would be used ${used} of capacity ${capacity}.`,
+            `Unable to allocate inventory: Unable to create allocation for '${rcName}' on resource provider '${providerUuid}'. The requested amount would exceed the capacity.`,
           );
         }
       }

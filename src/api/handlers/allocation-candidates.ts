@@ -3,18 +3,17 @@ import type { Rng } from '../../../common/rng.js';
 import { seededRng } from '../../../common/rng.js';
 import type { AllocationRequest, CandidateQuery, CandidateResult, RequestGroup } from '../../placement/candidates.js';
 import { candidateResult } from '../../placement/candidates.js';
-import { PlacementError } from '../../placement/errors.js';
-import { parseResources, splitMemberOf, splitTraits } from '../../placement/query-string.js';
 import type { Resources } from '../../placement/types.js';
-import { isUuid, normalizeUuid } from '../../placement/validate.js';
 import type { Reply, RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { freshness } from '../http-util.js';
 import type { Microversion } from '../microversion.js';
 import { authorize } from '../policy.js';
+import { pyRepr as repr } from '../python-repr.js';
 import type { Router } from '../router.js';
 import type { AnswerLease, CandidateJsonShape } from './allocation-candidates-json.js';
 import { AnswerBuffers, candidateListLease, candidatesJsonLease } from './allocation-candidates-json.js';
+import { inTreeParam, memberOfParams, requiredParams, resourcesParam, traitsParam } from './query-params.js';
 
 /**
  * Server options of this endpoint. `randomize` is Placement's `randomize_allocation_candidates`
@@ -42,21 +41,6 @@ function bad(message: string, code?: string): HttpError {
 
 function invalidQuery(message: string): HttpError {
   return bad(`Invalid query string parameters: ${message}`);
-}
-
-/** Python's repr of a string, as jsonschema quotes names in its messages. */
-function repr(s: string): string {
-  return s.includes("'") && !s.includes('"') ? `"${s}"` : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** Runs one of the shared query-string parsers, giving its refusal Placement's code for it. */
-function parsing<T>(fn: () => T, code?: string): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof PlacementError) throw bad(error.message, code);
-    throw error;
-  }
 }
 
 // ------------------------------------------------------------------ the query schema of each microversion
@@ -143,48 +127,7 @@ interface ParsedGroup {
   inTree?: string;
 }
 
-/** A uuid in a query value as Placement takes it (any "uuid-like" form), in canonical form. */
-function uuidLike(value: string): string | undefined {
-  const v = normalizeUuid(value.trim().replace(/^urn:uuid:/i, '').replace(/^\{(.*)\}$/, '$1')) as string;
-  return isUuid(v) ? v : undefined;
-}
-
-function parseRequired(v: Microversion, key: string, values: readonly string[], g: ParsedGroup): void {
-  // Before 1.39 a repeated required keeps only its last value; the earlier ones are not even parsed.
-  const used = v.atLeast(1, 39) ? values : values.slice(-1);
-  for (const value of used) {
-    if (value.startsWith('in:') && !v.atLeast(1, 39)) {
-      throw bad(`The format "in:HW_CPU_X86_VMX,CUSTOM_MAGIC" only supported since microversion 1.39. Got: ${value}`);
-    }
-    if (!v.atLeast(1, 22) && value.split(',').some((t) => t.trim().startsWith('!'))) {
-      throw invalidQuery(`Expected '${key}' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: ${value}`);
-    }
-    const split = parsing(() => splitTraits(key, value, v.atLeast(1, 39)));
-    g.required.push(...split.required);
-    g.forbidden.push(...split.forbidden);
-  }
-}
-
-function parseMemberOfValues(v: Microversion, key: string, values: readonly string[], g: ParsedGroup): void {
-  if (values.length > 1 && !v.atLeast(1, 24)) throw bad(`Multiple ${key} parameters are not supported`);
-  for (const value of values) {
-    const negative = value.startsWith('!');
-    if (negative && !v.atLeast(1, 32)) throw bad(`Forbidden ${key} parameters are not supported in the specified microversion`);
-    // Placement takes any uuid-like form; the shared parser wants the canonical one.
-    const body = negative ? value.slice(1) : value;
-    const prefix = body.startsWith('in:') ? 'in:' : '';
-    const canonical = body
-      .slice(prefix.length)
-      .split(',')
-      .map((u) => uuidLike(u) ?? u)
-      .join(',');
-    const split = parsing(() => splitMemberOf(key, (negative ? '!' : '') + prefix + canonical));
-    if (split.negative) g.forbiddenAggregates.push(...split.uuids);
-    else g.memberOf.push(split.uuids);
-  }
-}
-
-/** The request groups of the query, the unsuffixed one first, then in order of appearance. */
+/** The request groups of the query, in order of first appearance. */
 function parseGroups(ctx: RequestContext): ParsedGroup[] {
   const v = ctx.version;
   const drafts = new Map<string, GroupDraft>();
@@ -198,35 +141,30 @@ function parseGroups(ctx: RequestContext): ParsedGroup[] {
       d = { suffix, requiredValues: [], memberOfValues: [] };
       drafts.set(suffix, d);
     }
-    if (kind === 'resources') {
-      // Every occurrence is parsed; the last one counts.
-      d.resources = parsing(() => parseResources(key, value));
-    } else if (kind === 'required') d.requiredValues.push(value);
+    // Every occurrence is parsed; the last one counts.
+    if (kind === 'resources') d.resources = resourcesParam(value);
+    else if (kind === 'required') d.requiredValues.push(value);
     else if (kind === 'member_of') d.memberOfValues.push(value);
-    else {
-      const u = uuidLike(value);
-      if (u === undefined) throw invalidQuery(`Expected '${key}' parameter to be a format of uuid. Got: ${value}`);
-      d.inTree = u;
-    }
+    else d.inTree = inTreeParam(key, value);
   }
   const groups: ParsedGroup[] = [];
   for (const d of drafts.values()) {
     const g: ParsedGroup = { suffix: d.suffix, required: [], forbidden: [], memberOf: [], forbiddenAggregates: [] };
     if (d.resources !== undefined) g.resources = d.resources;
     if (d.inTree !== undefined) g.inTree = d.inTree;
-    if (d.requiredValues.length > 0) parseRequired(v, `required${d.suffix}`, d.requiredValues, g);
-    if (d.memberOfValues.length > 0) parseMemberOfValues(v, `member_of${d.suffix}`, d.memberOfValues, g);
+    if (d.requiredValues.length > 0) Object.assign(g, requiredParams(v, d.requiredValues));
+    if (d.memberOfValues.length > 0) {
+      const m = memberOfParams(v, `member_of${d.suffix}`, d.memberOfValues);
+      g.memberOf = m.memberOf;
+      g.forbiddenAggregates = m.forbidden;
+    }
     groups.push(g);
   }
-  groups.sort((a, b) => (a.suffix === '' ? -1 : b.suffix === '' ? 1 : 0));
   return groups;
 }
 
 /** Which groups may lack resources: none before 1.36; from 1.36 those named in same_subtree. */
 function checkGroupShapes(v: Microversion, groups: readonly ParsedGroup[], sameSubtree: readonly (readonly string[])[]): void {
-  if (groups.length === 0) {
-    throw bad('At least one request group (`resources` or `resources{$S}`) is required.', v.atLeast(1, 36) ? MISSING_VALUE : undefined);
-  }
   if (v.atLeast(1, 36)) {
     const resourceless = groups.filter((g) => g.resources === undefined).map((g) => g.suffix);
     if (resourceless.length === groups.length) {
@@ -235,16 +173,17 @@ function checkGroupShapes(v: Microversion, groups: readonly ParsedGroup[], sameS
     const named = new Set(sameSubtree.flat());
     const stray = resourceless.filter((s) => !named.has(s));
     if (stray.length > 0) {
-      throw bad(`Resourceless suffixed group request should be specified in \`same_subtree\` query param: bad group(s) - ${stray.map(repr).join(', ')}.`, BAD_VALUE);
+      throw bad(`Resourceless suffixed group request should be specified in \`same_subtree\` query param: bad group(s) - ${pyList(stray)}.`, BAD_VALUE);
     }
-    const suffixes = new Set(groups.map((g) => g.suffix));
-    const unknown = [...named].filter((s) => !suffixes.has(s));
+    const suffixes = groups.map((g) => g.suffix);
+    const unknown = [...named].filter((s) => !suffixes.includes(s));
     if (unknown.length > 0) {
-      throw bad(`Real suffixes should be specified in \`same_subtree\`: ${unknown.map(repr).join(', ')} not found in request groups.`, BAD_VALUE);
+      throw bad(`Real suffixes should be specified in \`same_subtree\`: ${pyList(unknown)} not found in ${pyList(suffixes)}.`, BAD_VALUE);
     }
     return;
   }
-  const orphanTraits = groups.filter((g) => g.resources === undefined && (g.required.length > 0 || g.forbidden.length > 0));
+  // Only required traits make an orphan: a group with nothing but forbidden ones falls to the last check.
+  const orphanTraits = groups.filter((g) => g.resources === undefined && g.required.length > 0);
   if (orphanTraits.length > 0) {
     throw bad(`All traits parameters must be associated with resources.  Found the following orphaned traits keys: ${orphanTraits.map((g) => `required${g.suffix}`).join(', ')}`);
   }
@@ -253,6 +192,12 @@ function checkGroupShapes(v: Microversion, groups: readonly ParsedGroup[], sameS
     throw bad(`All member_of parameters must be associated with resources. Found the following orphaned member_of keys: ${orphanAggs.map((g) => `member_of${g.suffix}`).join(', ')}`);
   }
   if (groups.some((g) => g.resources === undefined)) throw bad('All request groups must specify resources.');
+  if (groups.length === 0) throw bad('At least one request group (`resources` or `resources{$S}`) is required.');
+}
+
+/** A Python list of strings as `%s` prints it. */
+function pyList(items: readonly string[]): string {
+  return `[${items.map(repr).join(', ')}]`;
 }
 
 /** A group whose required traits (some any-of list) are all forbidden as well asks for nothing possible. */
@@ -260,11 +205,9 @@ function checkTraitConflicts(groups: readonly ParsedGroup[]): void {
   const conflicts: string[] = [];
   for (const g of groups) {
     const forbidden = new Set(g.forbidden);
-    const clash = new Set<string>();
-    for (const anyOf of g.required) if (anyOf.every((t) => forbidden.has(t))) for (const t of anyOf) clash.add(t);
-    if (clash.size > 0) conflicts.push(`required${g.suffix}: (${[...clash].sort().join(', ')})`);
+    for (const anyOf of g.required) if (anyOf.every((t) => forbidden.has(t))) conflicts.push(`required${g.suffix}: (${[...anyOf].sort().join(', ')})`);
   }
-  if (conflicts.length > 0) throw bad(`Conflicting required and forbidden traits found in the following traits keys: ${conflicts.join(', ')}`);
+  if (conflicts.length > 0) throw bad(`Conflicting required and forbidden traits found in the following traits keys: ${conflicts.sort().join(', ')}`);
 }
 
 /** Unknown names are 400s with Placement's wording (the engine would refuse them too). */
@@ -300,15 +243,18 @@ function parseQuery(ctx: RequestContext): ParsedQuery {
   let rootRequired: string[] = [];
   let rootForbidden: string[] = [];
   const roots = q.getAll('root_required');
-  if (roots.length > 1) throw bad("Query parameter 'root_required' may only be specified once.", DUPLICATE_KEY);
+  if (roots.length > 1) throw bad("Query parameter 'root_required' may be specified only once.", DUPLICATE_KEY);
   if (roots.length === 1) {
-    const split = parsing(() => splitTraits('root_required', roots[0] as string, false), BAD_VALUE);
-    rootRequired = split.required.map((anyOf) => anyOf[0] as string);
+    // No any-of lists at the root; a name both required and forbidden is the one bad_value here.
+    const split = traitsParam(roots[0] as string, true, false);
+    rootRequired = [...new Set(split.required.map((anyOf) => anyOf[0] as string))];
     rootForbidden = split.forbidden;
+    const conflicts = rootRequired.filter((t) => rootForbidden.includes(t));
+    if (conflicts.length > 0) throw bad(`Conflicting required and forbidden traits found in root_required: ${conflicts.join(', ')}`, BAD_VALUE);
   }
   const sameSubtree: string[][] = [];
   for (const value of q.getAll('same_subtree')) {
-    const suffixes = value.split(',');
+    const suffixes = [...new Set(value.split(',').map((s) => s.trim()))];
     if (suffixes.some((s) => s === '')) throw bad('Empty string (unsuffixed group) can not be specified in `same_subtree` ', BAD_VALUE);
     sameSubtree.push(suffixes);
   }
@@ -323,7 +269,9 @@ function parseQuery(ctx: RequestContext): ParsedQuery {
   checkNames(ctx, groups, [...rootRequired, ...rootForbidden]);
 
   const requestedClasses = new Set<string>();
-  const requestGroups: RequestGroup[] = groups.map((g) => {
+  // The engine takes the unsuffixed group first; the messages above name them as the query does.
+  const ordered = [...groups].sort((a, b) => (a.suffix === '' ? -1 : b.suffix === '' ? 1 : 0));
+  const requestGroups: RequestGroup[] = ordered.map((g) => {
     const out: { -readonly [K in keyof RequestGroup]: RequestGroup[K] } = { suffix: g.suffix };
     if (g.resources !== undefined) {
       out.resources = g.resources;

@@ -63,10 +63,15 @@ function listForProvider(ctx: RequestContext): Reply {
   };
 }
 
-/** Placement's checks ahead of the write, in its order: consumer generations, providers, classes. */
-function precheck(ctx: RequestContext, writes: readonly ConsumerAllocationsWrite[], unknownClass: (rc: string) => string): void {
+/**
+ * Placement's checks ahead of the write, in its order: consumer generations, providers, classes
+ * for POST /allocations; providers first for PUT of one consumer, whose handler looks them up
+ * before it reads the consumer.
+ */
+function precheck(ctx: RequestContext, writes: readonly ConsumerAllocationsWrite[], unknownClass: (rc: string) => string, providersFirst = false): void {
+  if (providersFirst) checkProvidersExist(ctx, writes);
   checkConsumerGenerations(ctx, writes);
-  checkProvidersExist(ctx, writes);
+  if (!providersFirst) checkProvidersExist(ctx, writes);
   const rc = unknownResourceClass(ctx, writes);
   if (rc !== undefined) throw new HttpError(400, unknownClass(rc));
 }
@@ -83,7 +88,7 @@ function putForConsumer(ctx: RequestContext): Reply {
     ? validateBody<ConsumerBody>(putAllocationsSchema(ctx.version), raw)
     : listToDict(validateBody<ListFormBody>(putAllocationsSchema(ctx.version), raw));
   const write = toWrite(ctx, consumerUuid, body);
-  precheck(ctx, [write], (rc) => `Unable to allocate inventory for consumer ${consumerUuid}: No such resource class ${rc}.`);
+  precheck(ctx, [write], (rc) => `Unable to allocate inventory for consumer ${consumerUuid}: No such resource class ${rc}.`, true);
   ctx.engine.setAllocations(write);
   return { status: 204 };
 }

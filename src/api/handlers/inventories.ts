@@ -125,14 +125,11 @@ export function toInput(j: InventoryJson): InventoryInput {
  * R42: the truncated capacity may not be negative, and before 1.26 not zero either (reserved
  * equal to total). Checked before the class is resolved, as Placement does.
  */
-function checkCapacity(ctx: RequestContext, uuid: string, rc: string, j: InventoryJson): void {
+function checkCapacity(ctx: RequestContext, verb: 'create' | 'update', uuid: string, rc: string, j: InventoryJson): void {
   const capacity = Math.trunc((j.total - (j.reserved ?? 0)) * (j.allocation_ratio ?? 1.0));
-  if (capacity < 0) {
-    throw new HttpError(400, `Invalid inventory for '${rc}' on resource provider '${uuid}'. The reserved value is greater than total.`);
-  }
-  if (capacity === 0 && !ctx.version.atLeast(1, 26)) {
-    throw new HttpError(400, `Invalid inventory for '${rc}' on resource provider '${uuid}'. The reserved value is greater than or equal to total.`);
-  }
+  const unable = `Unable to ${verb} inventory for resource provider ${uuid}: Invalid inventory for '${rc}' on resource provider '${uuid}'.`;
+  if (capacity < 0) throw new HttpError(400, `${unable} The reserved value is greater than total.`);
+  if (capacity === 0 && !ctx.version.atLeast(1, 26)) throw new HttpError(400, `${unable} The reserved value is greater than or equal to total.`);
 }
 
 function newestOf(ctx: RequestContext, uuid: string): number {
@@ -158,7 +155,7 @@ function create(ctx: RequestContext): Reply {
   const p = ctx.engine.requireProvider(uuid);
   const body = validateBody<InventoryJson & { resource_class: string }>(POST_SCHEMA, raw());
   const rc = body.resource_class;
-  checkCapacity(ctx, p.uuid, rc, body);
+  checkCapacity(ctx, 'create', p.uuid, rc, body);
   if (!ctx.engine.hasResourceClass(rc)) {
     throw new HttpError(400, `Unable to create inventory for resource provider ${p.uuid}: No such resource class ${rc}.`);
   }
@@ -190,7 +187,7 @@ function replaceAll(ctx: RequestContext): Reply {
       inputs[rc] = record as InventoryInput;
       continue;
     }
-    checkCapacity(ctx, p.uuid, rc, record as InventoryJson);
+    checkCapacity(ctx, 'update', p.uuid, rc, record as InventoryJson);
     inputs[rc] = toInput(record as InventoryJson);
   }
   for (const rc of Object.keys(inputs)) {
@@ -198,7 +195,13 @@ function replaceAll(ctx: RequestContext): Reply {
       throw new HttpError(400, `Unknown resource class in inventory for resource provider ${p.uuid}: No such resource class ${rc}.`);
     }
   }
-  const generation = ctx.engine.setInventories(p.uuid, p.generation, inputs);
+  let generation: number;
+  try {
+    generation = ctx.engine.setInventories(p.uuid, p.generation, inputs);
+  } catch (error) {
+    if (error instanceof PlacementInventoryInUseError) throw new HttpError(409, `update conflict: ${error.message}`, { code: error.placementCode, cause: error });
+    throw error;
+  }
   const { inventories } = ctx.engine.getInventories(p.uuid);
   return {
     status: 200,
@@ -233,7 +236,7 @@ function update(ctx: RequestContext): Reply {
   const p = ctx.engine.requireProvider(uuid);
   const body = validateBody<InventoryJson & { resource_provider_generation: number }>(PUT_ONE_SCHEMA, raw());
   if (body.resource_provider_generation !== p.generation) throw generationConflict('resource provider generation conflict');
-  checkCapacity(ctx, p.uuid, rc, body);
+  checkCapacity(ctx, 'update', p.uuid, rc, body);
   // An unknown class in the path is a 404 here (Placement lets its NotFound escape), a known
   // class without inventory a 400.
   if (!ctx.engine.hasResourceClass(rc)) throw new HttpError(404, `No such resource class ${rc}.`);

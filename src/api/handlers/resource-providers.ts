@@ -1,12 +1,13 @@
+import { PlacementNotFoundError } from '../../placement/errors.js';
 import type { ProviderFilter, ProviderView } from '../../placement/types.js';
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { authorize } from '../policy.js';
-import { allowQuery, deferJson, freshness, location } from '../http-util.js';
+import { allowQuery, deferJson, freshness, location, queryOne } from '../http-util.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { validateBody, schemaVariant } from '../schema.js';
-import { parseMemberOf, parseRequiredTraits, parseResourcesParam, requireUuidParam } from './query-params.js';
+import { memberOfParams, requiredParams, resourcesParam, uuidParam } from './query-params.js';
 
 /** How a provider is shown at the request's microversion. */
 export function providerJson(ctx: RequestContext, p: ProviderView): Record<string, unknown> {
@@ -51,17 +52,28 @@ function list(ctx: RequestContext): Reply {
   if (ctx.version.atLeast(1, 14)) allowed.push('in_tree');
   if (ctx.version.atLeast(1, 18)) allowed.push('required');
   allowQuery(ctx, allowed);
+  // As Placement's handler: a repeated key counts with its last value (member_of and, from 1.39,
+  // required are lists), and an empty name filters nothing.
   const filter: ProviderFilter = {};
   const q = ctx.query;
-  const name = q.get('name');
-  if (name !== null) filter.name = name;
-  const uuid = q.get('uuid');
-  if (uuid !== null) filter.uuid = requireUuidParam('uuid', uuid);
-  const inTree = q.get('in_tree');
-  if (inTree !== null) filter.inTree = requireUuidParam('in_tree', inTree);
-  if (q.has('member_of')) Object.assign(filter, parseMemberOf(ctx, q.getAll('member_of')));
-  if (q.has('resources')) filter.resources = parseResourcesParam(q.get('resources') as string);
-  if (q.has('required')) Object.assign(filter, parseRequiredTraits(ctx, q.getAll('required')));
+  const name = queryOne(ctx, 'name');
+  if (name !== undefined && name !== '') filter.name = name;
+  const uuid = queryOne(ctx, 'uuid');
+  if (uuid !== undefined) filter.uuid = uuidParam(uuid);
+  const inTree = queryOne(ctx, 'in_tree');
+  if (inTree !== undefined) filter.inTree = uuidParam(inTree);
+  if (q.has('member_of')) {
+    const m = memberOfParams(ctx.version, 'member_of', q.getAll('member_of'));
+    if (m.memberOf.length > 0) filter.memberOf = m.memberOf;
+    if (m.forbidden.length > 0) filter.forbiddenAggregates = m.forbidden;
+  }
+  const resources = queryOne(ctx, 'resources');
+  if (resources !== undefined) filter.resources = resourcesParam(resources);
+  if (q.has('required')) {
+    const t = requiredParams(ctx.version, q.getAll('required'));
+    if (t.required.length > 0) filter.required = t.required;
+    if (t.forbidden.length > 0) filter.forbidden = t.forbidden;
+  }
   const providers = ctx.engine.listProviders(filter);
   const newest = providers.reduce((m, p) => Math.max(m, p.updatedAt), 0);
   return {
@@ -107,7 +119,8 @@ function update(ctx: RequestContext): Reply {
     const next = body.parent_provider_uuid;
     // Before 1.37 a parent, once set, can be neither changed nor removed.
     if (!ctx.version.atLeast(1, 37) && current.parentUuid !== null && next !== current.parentUuid) {
-      throw new HttpError(400, 'Unable to save resource provider: re-parenting a provider is not currently allowed.');
+      const what = next === null ? 'un-parenting' : 're-parenting';
+      throw new HttpError(400, `Unable to save resource provider ${uuid}: Object action update failed because: ${what} a provider is not currently allowed.`);
     }
     input.parentUuid = next;
   }
@@ -117,7 +130,15 @@ function update(ctx: RequestContext): Reply {
 
 function remove(ctx: RequestContext): Reply {
   authorize(ctx, 'placement:resource_providers:delete', 'write');
-  ctx.engine.deleteProvider(ctx.params['uuid'] as string);
+  const uuid = ctx.params['uuid'] as string;
+  try {
+    ctx.engine.deleteProvider(uuid);
+  } catch (error) {
+    if (error instanceof PlacementNotFoundError && error.kind === 'resource_provider') {
+      throw new HttpError(404, `No resource provider with uuid ${uuid} found for delete`, { cause: error });
+    }
+    throw error;
+  }
   return { status: 204 };
 }
 

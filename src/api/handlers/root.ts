@@ -1,6 +1,17 @@
+import type { Reply, RequestContext } from '../context.js';
+import { freshness } from '../http-util.js';
 import { MAX_VERSION, MIN_VERSION } from '../microversion.js';
 
-/** GET / : Placement's version discovery document (no auth needed). */
+/**
+ * GET / : version discovery. No token is needed (the server skips authentication for this path,
+ * as Placement's auth middleware does), but the version header is negotiated as on any other path.
+ */
+export function home(ctx: RequestContext): Reply {
+  // Placement stamps the document with the time it is served.
+  return { status: 200, body: versionDocument(), headers: freshness(ctx, Date.now()) };
+}
+
+/** Placement's version discovery document. */
 export function versionDocument(): unknown {
   return {
     versions: [

@@ -2,12 +2,6 @@ import type { RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { freshness } from '../http-util.js';
 
-/** A query parameter as Placement's plain lookups read it: the LAST occurrence wins. */
-export function lastQuery(ctx: RequestContext, key: string): string | undefined {
-  const all = ctx.query.getAll(key);
-  return all.length === 0 ? undefined : all[all.length - 1];
-}
-
 /** The 409 Placement gives when a body's `resource_provider_generation` is stale. */
 export function generationConflict(message: string): HttpError {
   return new HttpError(409, message, { code: 'placement.concurrent_update' });

@@ -1,11 +1,11 @@
 import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { allowQuery, deferJson, location } from '../http-util.js';
+import { allowQuery, deferJson, location, queryOne } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { CUSTOM_PATTERN, validateBody } from '../schema.js';
-import { GENERATION_CHANGED, freshNow, generationConflict, lastQuery } from './subresource-util.js';
+import { GENERATION_CHANGED, freshNow, generationConflict } from './subresource-util.js';
 
 const CUSTOM = new RegExp(CUSTOM_PATTERN);
 
@@ -23,7 +23,7 @@ function list(ctx: RequestContext): Reply {
   authorize(ctx, 'placement:traits:list', 'read');
   allowQuery(ctx, ['name', 'associated']);
   const filter: { prefix?: string; names?: string[]; associated?: boolean } = {};
-  const name = lastQuery(ctx, 'name');
+  const name = queryOne(ctx, 'name');
   if (name !== undefined) {
     const colon = name.indexOf(':');
     if (colon < 0) {
@@ -38,7 +38,7 @@ function list(ctx: RequestContext): Reply {
     if (op === 'in') filter.names = value.split(',');
     else if (op === 'startswith') filter.prefix = value;
   }
-  const associated = lastQuery(ctx, 'associated');
+  const associated = queryOne(ctx, 'associated');
   if (associated !== undefined) {
     const v = associated.toLowerCase();
     if (v !== 'true' && v !== 'false') throw new HttpError(400, 'The query parameter "associated" only accepts "true" or "false"');

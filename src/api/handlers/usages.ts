@@ -1,8 +1,9 @@
 import type { UsageQuery } from '../../placement/types.js';
 import type { RequestContext, Reply } from '../context.js';
+import { queryOne } from '../http-util.js';
 import { authorize } from '../policy.js';
 import type { Router } from '../router.js';
-import { badQuery, freshNow, lastQuery } from './subresource-util.js';
+import { badQuery, freshNow } from './subresource-util.js';
 
 /**
  * `consumer_type` as Placement's 1.38 query schema takes it. QUIRK kept: `^all` is not anchored
@@ -19,7 +20,7 @@ function providerUsages(ctx: RequestContext): Reply {
 
 /** A query string of 1..255 characters, as the schema's `minLength`/`maxLength` demand. */
 function idParam(ctx: RequestContext, key: string): string | undefined {
-  const v = lastQuery(ctx, key);
+  const v = queryOne(ctx, key);
   if (v === undefined) return undefined;
   if (v.length < 1) throw badQuery(`'${key}' is too short`);
   if (v.length > 255) throw badQuery(`'${key}' is too long`);
@@ -29,7 +30,7 @@ function idParam(ctx: RequestContext, key: string): string | undefined {
 /** GET /usages (1.9): a project's totals; grouped by consumer type from 1.38 (R85, R86). */
 function totalUsages(ctx: RequestContext): Reply {
   // The policy target is the project asked about, so a project reader may read its own usages.
-  authorize(ctx, 'placement:usages', 'read', lastQuery(ctx, 'project_id'));
+  authorize(ctx, 'placement:usages', 'read', queryOne(ctx, 'project_id'));
   const grouped = ctx.version.atLeast(1, 38);
   const allowed = grouped ? ['project_id', 'user_id', 'consumer_type'] : ['project_id', 'user_id'];
   for (const key of ctx.query.keys()) {
@@ -41,7 +42,7 @@ function totalUsages(ctx: RequestContext): Reply {
   const userId = idParam(ctx, 'user_id');
   if (userId !== undefined) query.userId = userId;
   if (!grouped) return { status: 200, body: { usages: ctx.engine.getUsages(query) }, headers: freshNow(ctx) };
-  const consumerType = lastQuery(ctx, 'consumer_type');
+  const consumerType = queryOne(ctx, 'consumer_type');
   if (consumerType !== undefined) {
     if (!CONSUMER_TYPE.test(consumerType)) throw badQuery(`'${consumerType}' does not match '^[A-Z0-9_]+$|^all|^unknown$'`);
     query.consumerType = consumerType;

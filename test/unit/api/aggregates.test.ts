@@ -88,10 +88,10 @@ describe('PUT /resource_providers/{uuid}/aggregates before 1.19 (bare list)', ()
   });
 
   it.each([
-    ['an object', { aggregates: [] }, 'must be array'],
-    ['a non-uuid', ['nope'], 'must match format "uuid"'],
-    ['a number', [5], 'must be string'],
-    ['a repeated uuid', ['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111'], 'must NOT have duplicate items'],
+    ['an object', { aggregates: [] }, "{'aggregates': []} is not of type 'array'"],
+    ['a non-uuid', ['nope'], "'nope' is not a 'uuid'"],
+    ['a number', [5], "5 is not of type 'string'"],
+    ['a repeated uuid', ['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111'], "['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111'] has non-unique elements"],
   ])('refuses %s with 400, writing nothing', async (_what, body, message) => {
     const rp = provider();
     const before = p.engine.getAggregates(rp);
@@ -127,16 +127,16 @@ describe('PUT /resource_providers/{uuid}/aggregates from 1.19', () => {
   });
 
   it.each([
-    ['a bare list', [], 'must be object'],
-    ['no generation', { aggregates: [] }, "must have required property 'resource_provider_generation'"],
-    ['no aggregates', { resource_provider_generation: 0 }, "must have required property 'aggregates'"],
+    ['a bare list', [], "[] is not of type 'object'"],
+    ['no generation', { aggregates: [] }, "'resource_provider_generation' is a required property"],
+    ['no aggregates', { resource_provider_generation: 0 }, "'aggregates' is a required property"],
     ['an extra field', { aggregates: [], resource_provider_generation: 0, x: 1 }, 'Additional properties are not allowed'],
-    ['a non-uuid', { aggregates: ['x'], resource_provider_generation: 0 }, 'must match format "uuid"'],
-    ['a string generation', { aggregates: [], resource_provider_generation: '0' }, 'must be integer'],
+    ['a non-uuid', { aggregates: ['x'], resource_provider_generation: 0 }, "'x' is not a 'uuid'"],
+    ['a string generation', { aggregates: [], resource_provider_generation: '0' }, "'0' is not of type 'integer'"],
     [
       'a repeated uuid',
       { aggregates: ['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111'], resource_provider_generation: 0 },
-      'must NOT have duplicate items',
+      "['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111'] has non-unique elements",
     ],
   ])('refuses %s with 400, writing nothing', async (_what, body, message) => {
     const rp = provider();

@@ -187,6 +187,9 @@ describe('GET /allocation_candidates: versions, schema and errors', () => {
     // resources is no longer required by the schema, but some group is.
     await refused(p, '', '1.25', 'At least one request group (`resources` or `resources{$S}`) is required.');
     await refused(p, 'limit=1', '1.35', 'At least one request group');
+    // Before 1.36 only required traits make a group an orphan; forbidden ones alone fall to the last check.
+    await refused(p, `resources=VCPU:1&required1=${SSE2}`, '1.25', 'All traits parameters must be associated with resources.  Found the following orphaned traits keys: required1');
+    await refused(p, `resources=VCPU:1&required1=!${SSE2}`, '1.25', 'All request groups must specify resources.');
     await refused(p, 'resources1=VCPU:1&resources2=MEMORY_MB:512', '1.25', 'The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.');
     await refused(p, 'resources1=VCPU:1&resources2=MEMORY_MB:512&group_policy=some', '1.25', "'some' is not one of ['none', 'isolate']");
     const isolated = await ok(p, 'resources1=VCPU:1&resources2=MEMORY_MB:512&group_policy=isolate', '1.25');
@@ -217,8 +220,11 @@ describe('GET /allocation_candidates: versions, schema and errors', () => {
   it('takes root_required from 1.35, once', async () => {
     await refused(p, `resources=VCPU:1&root_required=${AVX2}`, '1.34', "'root_required' does not match any of the regexes");
     expect(providerSets(await ok(p, `resources=VCPU:1&root_required=${AVX2},!${SSE2}`, '1.35'), names)).toEqual(['cn1']);
-    await refused(p, `resources=VCPU:1&root_required=${AVX2}&root_required=${SSE2}`, '1.35', "'root_required' may only be specified once", 'placement.query.duplicate_key');
-    await refused(p, `resources=VCPU:1&root_required=${AVX2},!${AVX2}`, '1.35', 'Conflicting', 'placement.query.bad_value');
+    await refused(p, `resources=VCPU:1&root_required=${AVX2}&root_required=${SSE2}`, '1.35', "Query parameter 'root_required' may be specified only once.", 'placement.query.duplicate_key');
+    await refused(p, `resources=VCPU:1&root_required=${AVX2},!${AVX2}`, '1.35', `Conflicting required and forbidden traits found in root_required: ${AVX2}`, 'placement.query.bad_value');
+    // A malformed value is the shared traits parser's plain 400, not bad_value; no in: at the root.
+    await refused(p, 'resources=VCPU:1&root_required=', '1.35', "Expected 'required' parameter value of the form: HW_CPU_X86_VMX,!CUSTOM_MAGIC. Got an empty trait in: ", 'placement.undefined_code');
+    await refused(p, `resources=VCPU:1&root_required=in:${AVX2}`, '1.39', "The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39.", 'placement.undefined_code');
     await refused(p, 'resources=VCPU:1&root_required=CUSTOM_NOPE', '1.35', 'No such trait(s): CUSTOM_NOPE.');
   });
 
@@ -228,14 +234,17 @@ describe('GET /allocation_candidates: versions, schema and errors', () => {
     expect(providerSets(r, names)).toEqual(['cn2', 'cn3']);
     await refused(p, `resources=VCPU:1&required2=${SSE2}`, '1.36', 'Resourceless suffixed group request should be specified in `same_subtree`', 'placement.query.bad_value');
     await refused(p, `required1=${SSE2}&same_subtree=1`, '1.36', 'There must be at least one resources or resources[$S] parameter.', 'placement.query.missing_value');
-    await refused(p, '', '1.36', 'At least one request group (`resources` or `resources{$S}`) is required.', 'placement.query.missing_value');
+    await refused(p, '', '1.36', 'There must be at least one resources or resources[$S] parameter.', 'placement.query.missing_value');
     await refused(p, 'resources1=VCPU:1&same_subtree=1,', '1.36', 'Empty string (unsuffixed group) can not be specified in `same_subtree`', 'placement.query.bad_value');
-    await refused(p, 'resources1=VCPU:1&same_subtree=1,9', '1.36', 'Real suffixes should be specified in `same_subtree`', 'placement.query.bad_value');
-    await refused(p, `required=${SSE2}&resources1=VCPU:1&same_subtree=1`, '1.36', 'Resourceless', 'placement.query.bad_value');
+    // Python lists in the messages, the groups in the order the query names them.
+    await refused(p, 'resources1=VCPU:1&resources=VCPU:1&same_subtree=1,9', '1.36', "Real suffixes should be specified in `same_subtree`: ['9'] not found in ['1', ''].", 'placement.query.bad_value');
+    await refused(p, `required=${SSE2}&resources1=VCPU:1&same_subtree=1`, '1.36', "Resourceless suffixed group request should be specified in `same_subtree` query param: bad group(s) - [''].", 'placement.query.bad_value');
+    // Suffixes are trimmed.
+    expect(providerSets(await ok(p, `resources1=VCPU:1&required2=${SSE2}&same_subtree=1,%202&group_policy=none`, '1.36'), names)).toEqual(['cn2', 'cn3']);
   });
 
   it('takes in: and repeated required from 1.39 (the last one wins before)', async () => {
-    await refused(p, `resources=VCPU:1&required=in:${AVX2},${SSE2}`, '1.38', 'only supported since microversion 1.39');
+    await refused(p, `resources=VCPU:1&required=in:${AVX2},${SSE2}`, '1.38', `Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: in:${AVX2},${SSE2}`);
     expect(providerSets(await ok(p, `resources=VCPU:1&required=in:${AVX2},${SSE2}`, '1.39'), names)).toEqual(['cn1', 'cn2', 'cn3']);
     expect(providerSets(await ok(p, `resources=VCPU:1&required=${AVX2}&required=${SSE2}`, '1.38'), names)).toEqual(['cn2', 'cn3']);
     expect(providerSets(await ok(p, `resources=VCPU:1&required=${AVX2}&required=${SSE2}`, '1.39'), names)).toEqual(['cn3']);
@@ -253,9 +262,17 @@ describe('GET /allocation_candidates: versions, schema and errors', () => {
     await refused(p, 'resources1=VCPU:1&required1=CUSTOM_NOPE', 'latest', 'No such trait(s): CUSTOM_NOPE.');
     await refused(p, 'resources=', 'latest', 'resources');
     await refused(p, 'resources=VCPU', 'latest', 'resources');
-    await refused(p, 'resources=VCPU:0', 'latest', 'positive integers');
-    await refused(p, 'resources=VCPU:x', '1.10', 'resources');
-    await refused(p, 'resources=VCPU:1&required=', 'latest', 'required');
+    await refused(p, 'resources=VCPU:0', 'latest', 'Requested resource VCPU requires amount >= 1. Got: 0.');
+    await refused(p, 'resources=VCPU:-1', 'latest', 'Requested resource VCPU requires amount >= 1. Got: -1.');
+    await refused(p, 'resources=VCPU:x', '1.10', 'Requested resource VCPU expected positive integer amount. Got: x.');
+    await refused(p, 'resources=VCPU', 'latest', 'Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: VCPU.');
+    // Names are not pattern-checked: an unknown one is refused by name.
+    await refused(p, 'resources=vcpu:1', 'latest', 'No such resource class vcpu.');
+    await refused(p, 'resources=VCPU:1&required=custom_foo', 'latest', 'No such trait(s): custom_foo.');
+    await refused(p, 'resources=VCPU:1&required=', 'latest', "Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,!CUSTOM_MAGIC. Got an empty trait in: ");
+    await refused(p, 'resources=VCPU:1&required=,,', 'latest', 'Got an empty trait in: ,,');
+    // Trait names are trimmed, as Placement strips them.
+    expect(providerSets(await ok(p, `resources=VCPU:1&required=${AVX2},%20${SSE2}`, 'latest'), names)).toEqual(['cn3']);
   });
 
   it('shows last-modified and cache-control from 1.15', async () => {

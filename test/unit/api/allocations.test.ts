@@ -308,12 +308,14 @@ describe('PUT /allocations/{consumer_uuid}: errors and their order', () => {
     await refused('PUT', `/allocations/${C1}`, { version: 'latest', token: 'r', headers: { 'x-roles': 'reader', 'openstack-system-scope': 'all' }, body: body38({ [RP1]: { VCPU: 1 } }, null) }, 403, 'placement.undefined_code');
   });
 
-  it('checks the consumer generation, then providers, then resource classes, then capacity', async () => {
+  it('checks providers, then the consumer generation, then resource classes, then capacity', async () => {
     p.engine.setAllocations({ consumerUuid: C1, allocations: { [RP1]: { VCPU: 1 } }, projectId: PROJECT, userId: USER, consumerGeneration: null });
     const path = `/allocations/${C1}`;
-    // Everything wrong: the generation wins.
-    await refused('PUT', path, { version: 'latest', body: body38({ [MISSING_RP]: { CUSTOM_NOPE: 1 }, [RP1]: { VCPU: 99 } }, 5) }, 409, 'placement.concurrent_update', 'consumer generation conflict');
-    await refused('PUT', path, { version: 'latest', body: body38({ [RP1]: { CUSTOM_NOPE: 1 }, [MISSING_RP]: { VCPU: 1 } }, 1) }, 400, 'placement.undefined_code', `Allocation for resource provider '${MISSING_RP}' that does not exist.`);
+    // Everything wrong: the missing provider wins (Placement looks providers up before the consumer).
+    await refused('PUT', path, { version: 'latest', body: body38({ [MISSING_RP]: { CUSTOM_NOPE: 1 }, [RP1]: { VCPU: 99 } }, 5) }, 400, 'placement.undefined_code', `Allocation for resource provider '${MISSING_RP}' that does not exist.`);
+    await refused('PUT', path, { version: 'latest', body: body38({ [RP1]: { CUSTOM_NOPE: 1 }, [RP2]: { VCPU: 99 } }, 5) }, 409, 'placement.concurrent_update', 'consumer generation conflict');
+    // Empty allocations look up no provider: only the generation is checked.
+    await refused('PUT', path, { version: 'latest', body: body38({}, 5) }, 409, 'placement.concurrent_update', 'consumer generation conflict');
     await refused('PUT', path, { version: 'latest', body: body38({ [RP1]: { VCPU: 99 }, [RP2]: { CUSTOM_NOPE: 1 } }, 1) }, 400, 'placement.undefined_code', `Unable to allocate inventory for consumer ${C1}: No such resource class CUSTOM_NOPE.`);
     await refused('PUT', path, { version: 'latest', body: body38({ [RP1]: { VCPU: 9 } }, 1) }, 409, 'placement.undefined_code', 'Unable to allocate inventory');
   });

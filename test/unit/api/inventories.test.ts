@@ -124,20 +124,20 @@ describe('PUT /resource_providers/{uuid}/inventories', () => {
   });
 
   it.each([
-    ['missing generation', { inventories: {} }, "must have required property 'resource_provider_generation'"],
-    ['missing inventories', { resource_provider_generation: 0 }, "must have required property 'inventories'"],
+    ['missing generation', { inventories: {} }, "'resource_provider_generation' is a required property"],
+    ['missing inventories', { resource_provider_generation: 0 }, "'inventories' is a required property"],
     ['unknown top-level field', { resource_provider_generation: 0, inventories: {}, x: 1 }, 'Additional properties are not allowed'],
-    ['generation as a string', { resource_provider_generation: '0', inventories: {} }, 'must be integer'],
-    ['inventories as a list', { resource_provider_generation: 0, inventories: [] }, 'must be object'],
-    ['record without total', { resource_provider_generation: 0, inventories: { VCPU: { reserved: 0 } } }, "must have required property 'total'"],
-    ['total 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 0 } } }, 'must be >= 1'],
-    ['total too big', { resource_provider_generation: 0, inventories: { VCPU: { total: 2147483648 } } }, 'must be <= 2147483647'],
-    ['total as a string', { resource_provider_generation: 0, inventories: { VCPU: { total: '4' } } }, 'must be integer'],
-    ['total fractional', { resource_provider_generation: 0, inventories: { VCPU: { total: 1.5 } } }, 'must be integer'],
-    ['negative reserved', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, reserved: -1 } } }, 'must be >= 0'],
-    ['min_unit 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, min_unit: 0 } } }, 'must be >= 1'],
-    ['step_size 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, step_size: 0 } } }, 'must be >= 1'],
-    ['ratio as a string', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, allocation_ratio: '2' } } }, 'must be number'],
+    ['generation as a string', { resource_provider_generation: '0', inventories: {} }, "'0' is not of type 'integer'"],
+    ['inventories as a list', { resource_provider_generation: 0, inventories: [] }, "[] is not of type 'object'"],
+    ['record without total', { resource_provider_generation: 0, inventories: { VCPU: { reserved: 0 } } }, "'total' is a required property"],
+    ['total 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 0 } } }, '0 is less than the minimum of 1'],
+    ['total too big', { resource_provider_generation: 0, inventories: { VCPU: { total: 2147483648 } } }, '2147483648 is greater than the maximum of 2147483647'],
+    ['total as a string', { resource_provider_generation: 0, inventories: { VCPU: { total: '4' } } }, "'4' is not of type 'integer'"],
+    ['total fractional', { resource_provider_generation: 0, inventories: { VCPU: { total: 1.5 } } }, "1.5 is not of type 'integer'"],
+    ['negative reserved', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, reserved: -1 } } }, '-1 is less than the minimum of 0'],
+    ['min_unit 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, min_unit: 0 } } }, '0 is less than the minimum of 1'],
+    ['step_size 0', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, step_size: 0 } } }, '0 is less than the minimum of 1'],
+    ['ratio as a string', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, allocation_ratio: '2' } } }, "'2' is not of type 'number'"],
     ['unknown record field', { resource_provider_generation: 0, inventories: { VCPU: { total: 4, colour: 'red' } } }, 'Additional properties are not allowed'],
   ])('refuses a body with %s (400, nothing written)', async (_what, body, message) => {
     const rp = provider();
@@ -253,12 +253,12 @@ describe('POST /resource_providers/{uuid}/inventories', () => {
   });
 
   it.each([
-    ['no resource_class', { total: 1 }, "must have required property 'resource_class'"],
-    ['no total', { resource_class: 'VCPU' }, "must have required property 'total'"],
-    ['a lower-case class', { resource_class: 'vcpu', total: 1 }, 'must match pattern'],
-    ['a numeric class', { resource_class: 5, total: 1 }, 'must be string'],
+    ['no resource_class', { total: 1 }, "'resource_class' is a required property"],
+    ['no total', { resource_class: 'VCPU' }, "'total' is a required property"],
+    ['a lower-case class', { resource_class: 'vcpu', total: 1 }, "'vcpu' does not match '^[A-Z0-9_]+$'"],
+    ['a numeric class', { resource_class: 5, total: 1 }, "5 is not of type 'string'"],
     ['an unknown field', { resource_class: 'VCPU', total: 1, foo: 1 }, 'Additional properties are not allowed'],
-    ['a string generation', { resource_class: 'VCPU', total: 1, resource_provider_generation: 'x' }, 'must be integer'],
+    ['a string generation', { resource_class: 'VCPU', total: 1, resource_provider_generation: 'x' }, "'x' is not of type 'integer'"],
   ])('refuses a body with %s', async (_what, body, message) => {
     const rp = provider();
     const e = expectError(await p.request('POST', inv(rp), { version: 'latest', body }), 400, 'JSON does not validate');
@@ -370,11 +370,11 @@ describe('/resource_providers/{uuid}/inventories/{resource_class}', () => {
   });
 
   it.each([
-    ['no generation', { total: 1 }, "must have required property 'resource_provider_generation'"],
-    ['no total', { resource_provider_generation: 1 }, "must have required property 'total'"],
+    ['no generation', { total: 1 }, "'resource_provider_generation' is a required property"],
+    ['no total', { resource_provider_generation: 1 }, "'total' is a required property"],
     ['resource_class', { resource_provider_generation: 1, total: 1, resource_class: 'VCPU' }, 'Additional properties are not allowed'],
-    ['a boolean total', { resource_provider_generation: 1, total: true }, 'must be integer'],
-    ['a huge ratio', { resource_provider_generation: 1, total: 1, allocation_ratio: 1e39 }, 'must be <= 3.40282e+38'],
+    ['a boolean total', { resource_provider_generation: 1, total: true }, "True is not of type 'integer'"],
+    ['a huge ratio', { resource_provider_generation: 1, total: 1, allocation_ratio: 1e39 }, '1e+39 is greater than the maximum of 3.40282e+38'],
   ])('PUT refuses a body with %s', async (_what, body, message) => {
     const rp = provider();
     p.engine.setInventories(rp, 0, { VCPU: { total: 8 } });

@@ -101,13 +101,13 @@ describe('POST /resource_classes', () => {
   });
 
   it.each([
-    ['no name', {}, "must have required property 'name'"],
-    ['a standard-looking name', { name: 'VCPU2' }, 'must match pattern'],
-    ['a lower-case name', { name: 'CUSTOM_abc' }, 'must match pattern'],
-    ['a numeric name', { name: 5 }, 'must be string'],
-    ['a long name', { name: `CUSTOM_${'A'.repeat(249)}` }, 'must NOT have more than 255 characters'],
+    ['no name', {}, "'name' is a required property"],
+    ['a standard-looking name', { name: 'VCPU2' }, "'VCPU2' does not match '^CUSTOM_[A-Z0-9_]+$'"],
+    ['a lower-case name', { name: 'CUSTOM_abc' }, "'CUSTOM_abc' does not match '^CUSTOM_[A-Z0-9_]+$'"],
+    ['a numeric name', { name: 5 }, "5 is not of type 'string'"],
+    ['a long name', { name: `CUSTOM_${'A'.repeat(249)}` }, `'CUSTOM_${'A'.repeat(249)}' is too long`],
     ['an extra field', { name: 'CUSTOM_OK', x: 1 }, 'Additional properties are not allowed'],
-    ['a list', ['CUSTOM_OK'], 'must be object'],
+    ['a list', ['CUSTOM_OK'], "['CUSTOM_OK'] is not of type 'object'"],
   ])('refuses %s with 400, creating nothing', async (_what, body, message) => {
     const before = p.engine.listResourceClasses().length;
     const e = expectError(await p.request('POST', '/resource_classes', { version: 'latest', body }), 400, 'JSON does not validate');
@@ -166,8 +166,8 @@ describe('PUT /resource_classes/{name} at 1.2–1.6 (rename)', () => {
   });
 
   it.each([
-    ['no name', {}, "must have required property 'name'"],
-    ['a standard target', { name: 'VCPU' }, 'must match pattern'],
+    ['no name', {}, "'name' is a required property"],
+    ['a standard target', { name: 'VCPU' }, "'VCPU' does not match '^CUSTOM_[A-Z0-9_]+$'"],
     ['an extra field', { name: 'CUSTOM_OK', x: 1 }, 'Additional properties are not allowed'],
   ])('refuses %s with 400', async (_what, body, message) => {
     const name = rc();

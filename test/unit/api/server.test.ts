@@ -72,6 +72,56 @@ describe('version discovery and negotiation', () => {
     expect(p.engine.listProviders()).toEqual([]);
   });
 
+  it('negotiates the version at / as on any path, with no token needed', async () => {
+    const none = await p.request('GET', '/', { token: null });
+    expect(none.headers.get('openstack-api-version')).toBe('placement 1.0');
+    expect(none.headers.get('vary')).toBe('openstack-api-version');
+    expect(none.headers.get('cache-control')).toBeNull();
+    const v15 = await p.request('GET', '/', { token: null, version: '1.15' });
+    expect(v15.headers.get('cache-control')).toBe('no-cache');
+    expect(v15.headers.get('last-modified')).not.toBeNull();
+    for (const v of ['0.5', '1.40', '2.0']) {
+      const r = await p.request('GET', '/', { token: null, version: v });
+      expect(r.status).toBe(406);
+      expect((r.body as { errors: Record<string, unknown>[] }).errors[0]).toMatchObject({ max_version: '1.39', min_version: '1.0' });
+    }
+    for (const v of ['pony.horse', '1.a']) expect((await p.request('GET', '/', { token: null, version: v })).status).toBe(400);
+    // Other methods: 405 with Allow, token or not.
+    for (const token of [null, 'admin']) {
+      const r = await p.request('POST', '/', { token, version: '1.30', raw: '' });
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('GET');
+      expect(r.headers.get('openstack-api-version')).toBe('placement 1.30');
+    }
+    expect((await p.request('GET', '/', { token: null, headers: { accept: 'text/html' } })).status).toBe(406);
+  });
+
+  it('puts the version header, but not Vary, on errors raised past the handlers', async () => {
+    const missing = await p.request('GET', '/nope', { version: '1.30' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('openstack-api-version')).toBe('placement 1.30');
+    expect(missing.headers.get('vary')).toBeNull();
+    expect((missing.body as { errors: Record<string, unknown>[] }).errors[0]).toMatchObject({ code: 'placement.undefined_code' });
+    // A 405 comes back as a response, with Vary; a policy refusal is raised, without.
+    const notAllowed = await p.request('PATCH', '/resource_providers', { version: '1.30' });
+    expect(notAllowed.headers.get('openstack-api-version')).toBe('placement 1.30');
+    expect(notAllowed.headers.get('vary')).toBe('openstack-api-version');
+    const forbidden = await p.request('GET', '/resource_providers', { version: '1.30', token: 'someone' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get('vary')).toBeNull();
+    // The version is settled before the body's content type is looked at.
+    const untyped = { raw: '{}', headers: { 'content-type': '' } };
+    expect((await p.request('POST', '/resource_providers', { version: '1.40', ...untyped })).status).toBe(406);
+    const typeless = await p.request('POST', '/resource_providers', { version: '1.30', ...untyped });
+    expect(typeless.status).toBe(400);
+    expect(typeless.headers.get('openstack-api-version')).toBe('placement 1.30');
+  });
+
+  it('skips a placement entry without a version in the version header', async () => {
+    const r = await p.request('GET', '/resource_providers', { headers: { 'openstack-api-version': 'placement 1.5, placement' } });
+    expect(r.headers.get('openstack-api-version')).toBe('placement 1.5');
+  });
+
   it('serves a health endpoint', async () => {
     const r = await p.request('GET', '/healthcheck', { token: null });
     expect(r.status).toBe(200);

@@ -235,13 +235,13 @@ describe('/resource_providers/{uuid}/traits', () => {
   });
 
   it.each([
-    ['no generation', { traits: [] }, "must have required property 'resource_provider_generation'"],
-    ['no traits', { resource_provider_generation: 0 }, "must have required property 'traits'"],
+    ['no generation', { traits: [] }, "'resource_provider_generation' is a required property"],
+    ['no traits', { resource_provider_generation: 0 }, "'traits' is a required property"],
     ['an extra field', { traits: [], resource_provider_generation: 0, x: 1 }, 'Additional properties are not allowed'],
-    ['traits as a string', { traits: 'HW_CPU_X86_AVX2', resource_provider_generation: 0 }, 'must be array'],
-    ['a numeric trait', { traits: [5], resource_provider_generation: 0 }, 'must be string'],
-    ['an empty trait', { traits: [''], resource_provider_generation: 0 }, 'must NOT have fewer than 1 characters'],
-    ['a string generation', { traits: [], resource_provider_generation: '0' }, 'must be integer'],
+    ['traits as a string', { traits: 'HW_CPU_X86_AVX2', resource_provider_generation: 0 }, "'HW_CPU_X86_AVX2' is not of type 'array'"],
+    ['a numeric trait', { traits: [5], resource_provider_generation: 0 }, "5 is not of type 'string'"],
+    ['an empty trait', { traits: [''], resource_provider_generation: 0 }, "'' is too short"],
+    ['a string generation', { traits: [], resource_provider_generation: '0' }, "'0' is not of type 'integer'"],
   ])('PUT refuses %s with 400', async (_what, body, message) => {
     const rp = provider();
     const e = expectError(await p.request('PUT', rpTraits(rp), { version: 'latest', body }), 400, 'JSON does not validate');
