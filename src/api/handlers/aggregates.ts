@@ -10,10 +10,10 @@ import { GENERATION_CHANGED, freshNow, generationConflict } from './subresource-
 const LIST: JsonSchema = { type: 'array', items: UUID, uniqueItems: true };
 
 /** 1.1–1.18: a bare list of aggregate uuids. */
-const PUT_SCHEMA_1_1: JsonSchema = LIST;
+export const PUT_SCHEMA_1_1: JsonSchema = LIST;
 
 /** From 1.19: the list and the provider generation, both required. */
-const PUT_SCHEMA_1_19: JsonSchema = {
+export const PUT_SCHEMA_1_19: JsonSchema = {
   type: 'object',
   properties: { aggregates: LIST, resource_provider_generation: { type: 'integer' } },
   required: ['aggregates', 'resource_provider_generation'],

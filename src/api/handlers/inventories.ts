@@ -33,7 +33,7 @@ const INVENTORY_FIELDS: Record<string, JsonSchema> = {
 };
 
 /** PUT …/inventories/{rc}: one record plus the generation, both required. */
-const PUT_ONE_SCHEMA: JsonSchema = {
+export const PUT_ONE_SCHEMA: JsonSchema = {
   type: 'object',
   properties: { ...INVENTORY_FIELDS, resource_provider_generation: { type: 'integer' } },
   required: ['total', 'resource_provider_generation'],
@@ -41,7 +41,7 @@ const PUT_ONE_SCHEMA: JsonSchema = {
 };
 
 /** POST …/inventories: one record naming its class; the generation is accepted and ignored. */
-const POST_SCHEMA: JsonSchema = {
+export const POST_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
     ...INVENTORY_FIELDS,

@@ -23,7 +23,7 @@ import {
 
 const schemas = new Map<string, JsonSchema>();
 /** The body at a microversion: 1.30 base, `mappings` accepted from 1.34, `consumer_type` required from 1.38. */
-function reshapeSchema(version: Microversion): JsonSchema {
+export function reshapeSchema(version: Microversion): JsonSchema {
   const key = version.atLeast(1, 38) ? '1.38' : version.atLeast(1, 34) ? '1.34' : '1.30';
   let s = schemas.get(key);
   if (s === undefined) {

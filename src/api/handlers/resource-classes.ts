@@ -9,7 +9,7 @@ import { CUSTOM_PATTERN, validateBody } from '../schema.js';
 import { freshNow } from './subresource-util.js';
 
 /** POST /resource_classes and the 1.2–1.6 rename: a custom class name. */
-const NAME_BODY: JsonSchema = {
+export const NAME_BODY: JsonSchema = {
   type: 'object',
   properties: { name: { type: 'string', pattern: CUSTOM_PATTERN, maxLength: 255 } },
   required: ['name'],
@@ -17,7 +17,7 @@ const NAME_BODY: JsonSchema = {
 };
 
 /** The path name of PUT from 1.7, checked as Placement checks it (through a JSON schema). */
-const PATH_NAME: JsonSchema = { type: 'string', pattern: CUSTOM_PATTERN, maxLength: 255 };
+export const PATH_NAME: JsonSchema = { type: 'string', pattern: CUSTOM_PATTERN, maxLength: 255 };
 
 /** Standard classes never start with CUSTOM_, custom ones always do (R82). */
 const isStandard = (name: string): boolean => !name.startsWith('CUSTOM_');

@@ -4,6 +4,7 @@ import type { RequestContext, Reply } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { authorize } from '../policy.js';
 import { allowQuery, deferJson, freshness, location, queryOne } from '../http-util.js';
+import type { Microversion } from '../microversion.js';
 import type { Router } from '../router.js';
 import type { JsonSchema } from '../schema.js';
 import { validateBody, schemaVariant } from '../schema.js';
@@ -28,18 +29,18 @@ export function providerJson(ctx: RequestContext, p: ProviderView): Record<strin
   return out;
 }
 
-function createSchema(ctx: RequestContext): JsonSchema {
+export function createSchema(version: Microversion): JsonSchema {
   const properties: Record<string, unknown> = {
     name: { type: 'string', maxLength: 200 },
     uuid: { type: 'string', format: 'uuid' },
   };
-  if (ctx.version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+  if (version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
   return { type: 'object', properties, required: ['name'], additionalProperties: false };
 }
 
-function updateSchema(ctx: RequestContext): JsonSchema {
+function updateSchema(version: Microversion): JsonSchema {
   const properties: Record<string, unknown> = { name: { type: 'string', maxLength: 200 } };
-  if (ctx.version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+  if (version.atLeast(1, 14)) properties['parent_provider_uuid'] = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
   return { type: 'object', properties, required: ['name'], additionalProperties: false };
 }
 
@@ -87,7 +88,7 @@ function create(ctx: RequestContext): Reply {
   const raw = deferJson(ctx);
   authorize(ctx, 'placement:resource_providers:create', 'write');
   const body = validateBody<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
-    schemaVariant(`resource-providers-create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx)),
+    schemaVariant(`resource-providers-create-${ctx.version.atLeast(1, 14)}`, () => createSchema(ctx.version)),
     raw(),
   );
   const input: { name: string; uuid?: string; parentUuid?: string | null } = { name: body.name };
@@ -111,7 +112,7 @@ function update(ctx: RequestContext): Reply {
   const uuid = ctx.params['uuid'] as string;
   const current = ctx.engine.requireProvider(uuid);
   const body = validateBody<{ name: string; parent_provider_uuid?: string | null }>(
-    schemaVariant(`resource-providers-update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx)),
+    schemaVariant(`resource-providers-update-${ctx.version.atLeast(1, 14)}`, () => updateSchema(ctx.version)),
     raw(),
   );
   const input: { name: string; parentUuid?: string | null } = { name: body.name };

@@ -9,7 +9,7 @@ import { GENERATION_CHANGED, freshNow, generationConflict } from './subresource-
 
 const CUSTOM = new RegExp(CUSTOM_PATTERN);
 
-const SET_PROVIDER_TRAITS: JsonSchema = {
+export const SET_PROVIDER_TRAITS: JsonSchema = {
   type: 'object',
   properties: {
     traits: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 } },

@@ -1,78 +1,39 @@
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PUT_ALL_SCHEMA } from '../../../src/api/handlers/inventories.js';
+import { PUT_SCHEMA_1_1, PUT_SCHEMA_1_19 } from '../../../src/api/handlers/aggregates.js';
+import { POST_SCHEMA, PUT_ALL_SCHEMA, PUT_ONE_SCHEMA } from '../../../src/api/handlers/inventories.js';
+import { reshapeSchema } from '../../../src/api/handlers/reshaper.js';
+import { NAME_BODY, PATH_NAME } from '../../../src/api/handlers/resource-classes.js';
+import { createSchema } from '../../../src/api/handlers/resource-providers.js';
+import { SET_PROVIDER_TRAITS } from '../../../src/api/handlers/traits.js';
 import { consumersSchema, putAllocationsSchema } from '../../../src/api/handlers/allocations-util.js';
 import { Microversion } from '../../../src/api/microversion.js';
-import { CUSTOM_PATTERN, NAME_PATTERN, UUID, validateBody } from '../../../src/api/schema.js';
+import { validateBody } from '../../../src/api/schema.js';
 import { describe as describeFailure, describeAjvError } from '../../../src/api/schema-error.js';
 import type { JsonSchema } from '../../../src/api/schema.js';
 import { HttpError } from '../../../src/api/http-error.js';
 import { canonicalRepr, pyRepr } from '../../../src/api/python-repr.js';
 
-
 /*
  * Expected messages were produced once by python3-jsonschema 4.10.3 (Debian 12, what upstream
  * Placement runs on): `jsonschema.validate(json.loads(body), schema,
  * format_checker=jsonschema.FormatChecker())` and the raised error's `.message`. The schemas below
- * are the handlers' body schemas (copied where a handler keeps its own private), plus a few
- * made-up ones for keywords no handler uses.
+ * are the handlers' own body schemas, plus a few made-up ones for keywords no handler uses.
  */
 
 const v = (minor: number): Microversion => new Microversion(1, minor);
-const MAX_INT = 2147483647;
-const int = (minimum: number): JsonSchema => ({ type: 'integer', minimum, maximum: MAX_INT });
-const INVENTORY_FIELDS: Record<string, JsonSchema> = {
-  total: int(1), reserved: int(0), min_unit: int(1), max_unit: int(1), step_size: int(1),
-  allocation_ratio: { type: 'number', maximum: 3.40282e38 },
-};
-const AGG_LIST: JsonSchema = { type: 'array', items: UUID, uniqueItems: true };
-const NULLABLE_UUID = { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
-
 /** Every body schema we validate with, by a short name. */
 const SCHEMAS: Record<string, JsonSchema> = {
-  traits: {
-    type: 'object',
-    properties: {
-      traits: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 } },
-      resource_provider_generation: { type: 'integer' },
-    },
-    required: ['traits', 'resource_provider_generation'],
-    additionalProperties: false,
-  },
-  rcName: {
-    type: 'object',
-    properties: { name: { type: 'string', pattern: CUSTOM_PATTERN, maxLength: 255 } },
-    required: ['name'],
-    additionalProperties: false,
-  },
-  rcPath: { type: 'string', pattern: CUSTOM_PATTERN, maxLength: 255 },
+  traits: SET_PROVIDER_TRAITS,
+  rcName: NAME_BODY,
+  rcPath: PATH_NAME,
   invPutAll: PUT_ALL_SCHEMA,
-  invPost: {
-    type: 'object',
-    properties: { ...INVENTORY_FIELDS, resource_class: { type: 'string', pattern: NAME_PATTERN }, resource_provider_generation: { type: 'integer' } },
-    required: ['total', 'resource_class'],
-    additionalProperties: false,
-  },
-  invPutOne: {
-    type: 'object',
-    properties: { ...INVENTORY_FIELDS, resource_provider_generation: { type: 'integer' } },
-    required: ['total', 'resource_provider_generation'],
-    additionalProperties: false,
-  },
-  aggList: AGG_LIST,
-  aggPut: {
-    type: 'object',
-    properties: { aggregates: AGG_LIST, resource_provider_generation: { type: 'integer' } },
-    required: ['aggregates', 'resource_provider_generation'],
-    additionalProperties: false,
-  },
-  rpCreate: {
-    type: 'object',
-    properties: { name: { type: 'string', maxLength: 200 }, uuid: { type: 'string', format: 'uuid' }, parent_provider_uuid: NULLABLE_UUID },
-    required: ['name'],
-    additionalProperties: false,
-  },
+  invPost: POST_SCHEMA,
+  invPutOne: PUT_ONE_SCHEMA,
+  aggList: PUT_SCHEMA_1_1,
+  aggPut: PUT_SCHEMA_1_19,
+  rpCreate: createSchema(v(14)),
   alloc10: putAllocationsSchema(v(0)),
   alloc18: putAllocationsSchema(v(8)),
   alloc112: putAllocationsSchema(v(12)),
@@ -80,15 +41,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
   alloc134: putAllocationsSchema(v(34)),
   alloc138: putAllocationsSchema(v(38)),
   consumers: consumersSchema(v(38), 1),
-  reshape: {
-    type: 'object',
-    properties: {
-      inventories: { type: 'object', minProperties: 1, patternProperties: { '^[0-9a-fA-F-]{36}$': PUT_ALL_SCHEMA }, additionalProperties: false },
-      allocations: consumersSchema(v(38), 0),
-    },
-    required: ['inventories', 'allocations'],
-    additionalProperties: false,
-  },
+  reshape: reshapeSchema(v(38)),
   maxProps: { type: 'object', maxProperties: 1 },
   maxItems: { type: 'array', maxItems: 1 },
   enumOf: { enum: ['a', 1, null] },
