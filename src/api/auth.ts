@@ -18,21 +18,36 @@ function token(headers: IncomingHttpHeaders): string {
 
 /**
  * Placement's `noauth2` mode: any token is accepted. A token is `user[:project]` (the project is
- * the user when not given); the user `admin` has the admin role; an `X-Roles` header replaces the
- * roles; `OpenStack-System-Scope: all` makes the caller system-scoped. For tests and for a
- * node-local endpoint, never for an endpoint other hosts can reach.
+ * the user when not given or empty); the user `admin` has the admin role; an `X-Roles` header
+ * replaces the roles; an `OpenStack-System-Scope` header drops the project, and makes the caller
+ * system-scoped when it is exactly `all`. For tests and for a node-local endpoint, never for an
+ * endpoint other hosts can reach.
  */
 export class NoAuth implements Authenticator {
   authenticate(headers: IncomingHttpHeaders): Caller {
     const t = token(headers);
     const colon = t.indexOf(':');
     const userId = colon < 0 ? t : t.slice(0, colon);
-    const projectId = colon < 0 ? userId : t.slice(colon + 1);
+    const projectId = (colon < 0 ? '' : t.slice(colon + 1)) || userId;
     const rolesHeader = first(headers['x-roles']);
-    const roles = rolesHeader !== undefined ? rolesHeader.split(',').map((r) => r.trim()).filter((r) => r !== '') : userId === 'admin' ? ['admin'] : [];
-    const systemScope = first(headers['openstack-system-scope'])?.toLowerCase() === 'all';
-    return { admin: roles.includes('admin'), userId, projectId: systemScope ? undefined : projectId, roles, systemScope };
+    const roles = normalRoles(rolesHeader !== undefined ? rolesHeader.split(',') : userId === 'admin' ? ['admin'] : []);
+    const scope = first(headers['openstack-system-scope']);
+    const systemScope = scope === 'all';
+    return { admin: roles.includes('admin'), userId, projectId: scope === undefined || scope === '' ? projectId : undefined, roles, systemScope };
   }
+}
+
+/** Role names as oslo.policy compares them: trimmed, lower-case, no empty ones. */
+function normalRoles(roles: readonly string[]): string[] {
+  return roles.map((r) => r.trim().toLowerCase()).filter((r) => r !== '');
+}
+
+/** Keystone's default implied roles: admin implies member, member implies reader. */
+function withImplied(roles: readonly string[]): string[] {
+  const out = new Set(roles);
+  if (out.has('admin')) out.add('member');
+  if (out.has('member')) out.add('reader');
+  return [...out];
 }
 
 function first(value: string | string[] | undefined): string | undefined {
@@ -56,7 +71,8 @@ export class StaticTokenAuth implements Authenticator {
   private readonly tokens: { key: Buffer; entry: StaticToken }[];
 
   constructor(tokens: readonly StaticToken[]) {
-    this.tokens = tokens.map((entry) => ({ key: Buffer.from(entry.token), entry }));
+    // Roles as Keystone would put them in a token: compared case-insensitively, implied ones added.
+    this.tokens = tokens.map((entry) => ({ key: Buffer.from(entry.token), entry: { ...entry, roles: withImplied(normalRoles(entry.roles)) } }));
   }
 
   authenticate(headers: IncomingHttpHeaders): Caller {

@@ -72,6 +72,8 @@ function matchSegments(pattern: string[], segments: string[]): Record<string, st
     const p = pattern[i] as string;
     const s = segments[i] as string;
     if (p.startsWith('{') && p.endsWith('}')) {
+      // A parameter is never empty (Routes' default requirement): `/resource_providers/` is no route.
+      if (s === '') return undefined;
       let value: string;
       try {
         value = decodeURIComponent(s);
