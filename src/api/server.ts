@@ -25,8 +25,18 @@ export interface PlacementServerOptions {
   maxBodyBytes?: number;
   /** Placement's `randomize_allocation_candidates` (off by default), with an optional seed. */
   candidates?: CandidateOptions;
+  /**
+   * For a journal with group commit (DurablePlacement's groupCommit): every answer waits until
+   * the writes made before it are on disk, and is a 500 if they cannot be.
+   */
+  durability?: Durability;
   /** HTTP limits and timeouts (head size, headers/keep-alive/request timeouts); node:http's defaults. */
   http?: Omit<Http1ServerOptions, 'maxBodyBytes' | 'logger'>;
+}
+
+/** What a durable store offers the server: a call back once every write so far is on disk. */
+export interface Durability {
+  afterDurable(callback: (error?: Error) => void): void;
 }
 
 export interface PlacementServer {
@@ -58,6 +68,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
   const auth = options.auth ?? new NoAuth();
   const logger = options.logger ?? silentLogger;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const durability = options.durability;
   const router = placementRoutes(options.candidates === undefined ? {} : { candidates: options.candidates });
 
   const handle = (ex: Http1Exchange): void => {
@@ -67,7 +78,7 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
     const headers = ex.headers;
     let version: Microversion | undefined;
     let vary = true;
-    const finish = (status: number, fields: Record<string, string>, body: string | Buffer | undefined, sent?: () => void): void => {
+    const send = (status: number, fields: Record<string, string>, body: string | Buffer | undefined, sent?: () => void): void => {
       // A flat list; Content-Length, Date and Connection are the HTTP layer's.
       const list: string[] = ['x-openstack-request-id', requestId];
       if (version !== undefined) {
@@ -94,6 +105,23 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         },
         'placement request',
       );
+    };
+    // Every answer, a read's too, may show a write that is not on disk yet: hold it until it is.
+    const finish = (status: number, fields: Record<string, string>, body: string | Buffer | undefined, sent?: () => void): void => {
+      if (durability === undefined) {
+        send(status, fields, body, sent);
+        return;
+      }
+      durability.afterDurable((error) => {
+        if (error === undefined) {
+          send(status, fields, body, sent);
+          return;
+        }
+        logger.error({ requestId, err: error }, 'placement answer withheld: the journal could not be made durable');
+        const refusal = new HttpError(500, 'The state this answer shows could not be made durable.', { cause: error });
+        sent?.();
+        send(500, {}, errorBody(refusal, requestId, version !== undefined && version.atLeast(1, 23)));
+      });
     };
     const fail = (error: unknown): void => {
       const http = toHttpError(error);

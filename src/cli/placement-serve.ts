@@ -79,15 +79,33 @@ export async function servePlacement(options: ServeOptions): Promise<number> {
   // One write per turn of the event loop, not per request; flushed at the end and at exit.
   const logger = jsonLogger(process.stderr, { buffered: true });
   const auth: Authenticator = options.tokensFile === undefined ? new NoAuth() : new StaticTokenAuth(loadTokens(options.tokensFile));
-  const durable = options.journal === undefined ? undefined : DurablePlacement.open(options.journal);
+  // Group commit: one fsync covers the writes of all requests that arrive while the previous one
+  // runs, and no answer leaves before what it shows is on disk.
+  const durable = options.journal === undefined ? undefined : DurablePlacement.open(options.journal, { groupCommit: true });
   const engine = durable?.engine ?? new PlacementEngine({ logger });
-  const server = createPlacementServer({ engine, auth, logger, ...(options.randomizeCandidates === true ? { candidates: { randomize: true } } : {}) });
+  let journalFailed: (() => void) | undefined;
+  const durability = durable === undefined ? undefined : {
+    afterDurable: (callback: (error?: Error) => void): void =>
+      durable.afterDurable((error) => {
+        callback(error);
+        // The engine may now be ahead of the disk: stop, so that a restart replays what is durable.
+        if (error !== undefined) journalFailed?.();
+      }),
+  };
+  const server = createPlacementServer({
+    engine,
+    auth,
+    logger,
+    ...(durability === undefined ? {} : { durability }),
+    ...(options.randomizeCandidates === true ? { candidates: { randomize: true } } : {}),
+  });
   const address = await server.listen(options.port, options.host);
   logger.info(
     { host: address.address, port: address.port, journal: options.journal ?? null, auth: options.tokensFile === undefined ? 'noauth2' : 'static-tokens' },
     'placement API listening',
   );
   process.stdout.write(`placement API on http://${address.address}:${address.port}\n`);
+  let exitCode = 0;
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'stopping: finishing requests in flight');
@@ -95,10 +113,16 @@ export async function servePlacement(options: ServeOptions): Promise<number> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    journalFailed = () => {
+      if (exitCode !== 0) return;
+      exitCode = 1;
+      logger.error({}, 'stopping: the journal could not be made durable; restart to replay what is on disk');
+      resolve();
+    };
   });
   await server.close();
   durable?.close();
   logger.info({}, 'placement API stopped');
   logger.flush();
-  return 0;
+  return exitCode;
 }

@@ -1,7 +1,7 @@
 import { PlacementEngine } from '../placement/engine.js';
 import type { PlacementEngineOptions } from '../placement/engine.js';
 import { Journal } from './journal.js';
-import { JournalReplayError } from './journal-errors.js';
+import { JournalClosedError, JournalReplayError } from './journal-errors.js';
 import type { ChangeEntry, WriteOp } from '../placement/ops.js';
 import type { PlacementSnapshot } from '../placement/snapshot.js';
 import { restoreSnapshot, takeSnapshot } from '../placement/snapshot.js';
@@ -14,12 +14,20 @@ export interface DurableOptions extends Omit<PlacementEngineOptions, 'sink'> {
   fsync?: boolean;
   /** Rewrite the journal as one snapshot after this many writes since the last one. 0 = never. */
   compactEvery?: number;
+  /**
+   * Group commit: a write returns once it is in the journal file, and afterDurable() calls back
+   * once it is on disk, one fsync covering every write made while the previous fsync ran. The
+   * caller must hold back whatever shows a write's effect (an answer, a read) until then. Default
+   * false: every write is fsynced before it returns.
+   */
+  groupCommit?: boolean;
 }
 
 /**
  * The embedded default store: the engine in memory, every committed write appended to a journal
- * and fsynced before the write returns. Opening replays the journal; a torn tail left by a crash
- * is cut, so the state is exactly the last acknowledged write.
+ * and fsynced before the write returns (or, with groupCommit, before afterDurable calls back).
+ * Opening replays the journal; a torn tail left by a crash is cut, so the state holds every
+ * acknowledged write.
  */
 export class DurablePlacement {
   readonly engine: PlacementEngine;
@@ -28,12 +36,20 @@ export class DurablePlacement {
   private readonly journal: Journal;
   private readonly compactEvery: number;
   private sinceCompact: number;
+  private readonly groupCommit: boolean;
+  /** Writes appended, and how many of them are known to be on disk (group commit). */
+  private appended = 0;
+  private durable = 0;
+  private syncing = false;
+  private failed: Error | undefined;
+  private waiters: { upTo: number; callback: (error?: Error) => void }[] = [];
 
-  private constructor(engine: PlacementEngine, journal: Journal, truncated: number, records: number, compactEvery: number) {
+  private constructor(engine: PlacementEngine, journal: Journal, truncated: number, records: number, options: DurableOptions) {
     this.engine = engine;
     this.journal = journal;
     this.recoveredTruncatedBytes = truncated;
-    this.compactEvery = compactEvery;
+    this.compactEvery = options.compactEvery ?? 0;
+    this.groupCommit = options.groupCommit ?? false;
     this.sinceCompact = records;
     engine.setSink({ append: (entry) => this.append(entry) });
   }
@@ -57,7 +73,7 @@ export class DurablePlacement {
           throw new JournalReplayError(index, `Journal record ${index} is out of order or not a placement record.`);
         }
       });
-      return new DurablePlacement(engine, journal, truncatedBytes, records.length, options.compactEvery ?? 0);
+      return new DurablePlacement(engine, journal, truncatedBytes, records.length, options);
     } catch (error) {
       journal.close();
       throw error;
@@ -68,6 +84,27 @@ export class DurablePlacement {
   compact(): void {
     this.journal.rewrite([{ t: 'snapshot', state: takeSnapshot(this.engine) } satisfies JournalEntry]);
     this.sinceCompact = 1;
+    // The snapshot was fsynced with every write in it.
+    this.settle(this.appended);
+  }
+
+  /**
+   * Calls back once every write made so far is on disk: at once without group commit or when
+   * nothing is pending, else after the fsync that covers them. With an error when that fsync
+   * failed: the writes since the previous one may then be lost, the engine's state may be ahead
+   * of the disk, and the journal refuses further writes (reopen it to get the durable state).
+   */
+  afterDurable(callback: (error?: Error) => void): void {
+    if (this.failed !== undefined) {
+      callback(this.failed);
+      return;
+    }
+    if (this.durable >= this.appended) {
+      callback();
+      return;
+    }
+    this.waiters.push({ upTo: this.appended, callback });
+    this.startSync();
   }
 
   get journalBytes(): number {
@@ -78,6 +115,10 @@ export class DurablePlacement {
    * journal's closed error), since they could no longer be made durable. */
   close(): void {
     this.journal.close();
+    // Writes still waiting were never acknowledged; whoever waits learns they may not be durable.
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.callback(new JournalClosedError());
   }
 
   [Symbol.dispose](): void {
@@ -85,14 +126,47 @@ export class DurablePlacement {
   }
 
   private append(entry: ChangeEntry): void {
-    this.journal.append({ t: 'op', seq: entry.seq, op: entry.op } satisfies JournalEntry);
+    const record = { t: 'op', seq: entry.seq, op: entry.op } satisfies JournalEntry;
+    if (this.groupCommit) this.journal.appendUnsynced(record);
+    else this.journal.append(record);
+    this.appended++;
+    if (!this.groupCommit) this.durable = this.appended;
     this.sinceCompact++;
     // Compaction happens before the write is applied, so the snapshot must not include it: the
     // op just appended is then replayed on top. Defer to the next write instead.
     if (this.compactEvery > 0 && this.sinceCompact > this.compactEvery) queueMicrotask(() => this.maybeCompact());
   }
 
+  /** One fsync at a time; writes made while it runs wait for the next one. */
+  private startSync(): void {
+    if (this.syncing) return;
+    this.syncing = true;
+    const upTo = this.appended;
+    this.journal.sync((error) => {
+      this.syncing = false;
+      if (error !== undefined) {
+        this.failed = error;
+        const waiting = this.waiters;
+        this.waiters = [];
+        for (const w of waiting) w.callback(error);
+        return;
+      }
+      this.settle(upTo);
+      if (this.waiters.length > 0) this.startSync();
+    });
+  }
+
+  private settle(upTo: number): void {
+    this.durable = Math.max(this.durable, upTo);
+    const ready = this.waiters.filter((w) => w.upTo <= this.durable);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.upTo > this.durable);
+    for (const w of ready) w.callback();
+  }
+
   private maybeCompact(): void {
+    // A rewrite swaps the file under a running fsync: wait for a quiet moment.
+    if (this.syncing) return;
     if (this.sinceCompact > this.compactEvery) {
       try {
         this.compact();

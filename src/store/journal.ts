@@ -37,8 +37,13 @@ export class Journal {
   #fd: number | undefined;
   #size: number;
   #recordCount: number;
-  /** Set when a failed write could not be rolled back: the file's tail is then unknown. */
+  /** Set when a failed write could not be rolled back, or a sync failed: the file's tail is then unknown. */
   #broken: unknown;
+  /** An fsync on the thread pool holds the descriptor: close() leaves closing it to that fsync. */
+  #syncing = false;
+  #closeAfterSync = false;
+  /** Records appended by appendUnsynced since the last completed sync. */
+  #unsynced = false;
 
   private constructor(path: string, fd: number, size: number, recordCount: number, fsync: boolean) {
     this.path = path;
@@ -86,7 +91,50 @@ export class Journal {
 
   /** Returns only once the record is durable (unless opened with fsync: false). */
   append(record: unknown): void {
-    this.#commit(encodeFrame(record), 1);
+    this.#commit(encodeFrame(record), 1, true);
+  }
+
+  /**
+   * Writes the record and returns without waiting for the disk: a crash before the next sync()
+   * may lose it (never a record before it; a torn tail is cut on open). For group commit: many
+   * appends, one sync(), and nothing acknowledged before that sync has completed.
+   */
+  appendUnsynced(record: unknown): void {
+    this.#commit(encodeFrame(record), 1, false);
+    this.#unsynced = true;
+  }
+
+  /**
+   * Makes every record appended so far durable with one fsync on libuv's thread pool, and calls
+   * back once it has. A failed sync leaves the journal unusable (which of the records since the
+   * last sync reached the disk is unknown); so does a call while one is already running.
+   */
+  sync(callback: (error?: Error) => void): void {
+    let fd: number;
+    try {
+      fd = this.#usableFd();
+      if (this.#syncing) throw new JournalWriteError('a journal sync is already running', { cause: undefined });
+    } catch (error) {
+      process.nextTick(callback, error as Error);
+      return;
+    }
+    if (!this.#fsync) {
+      process.nextTick(callback);
+      return;
+    }
+    this.#syncing = true;
+    // Records appended from here on wait for the next sync.
+    this.#unsynced = false;
+    fs.fsync(fd, (cause) => {
+      this.#syncing = false;
+      if (this.#closeAfterSync) closeQuietly(fd);
+      if (cause !== null) {
+        this.#broken = cause;
+        callback(new JournalWriteError('journal sync failed; records appended since the last sync may be lost', { cause }));
+        return;
+      }
+      callback();
+    });
   }
 
   /**
@@ -95,7 +143,7 @@ export class Journal {
    */
   appendMany(records: readonly unknown[]): void {
     if (records.length === 0) return;
-    this.#commit(Buffer.concat(records.map(encodeFrame)), records.length);
+    this.#commit(Buffer.concat(records.map(encodeFrame)), records.length, true);
   }
 
   /**
@@ -104,6 +152,7 @@ export class Journal {
    */
   rewrite(records: readonly unknown[]): void {
     const oldFd = this.#usableFd();
+    if (this.#syncing) throw new JournalWriteError('journal rewrite refused while a sync is running; nothing changed', { cause: undefined });
     const bytes = Buffer.concat(records.map(encodeFrame));
     const tmpPath = `${this.path}.tmp`;
     let tmpFd: number | undefined;
@@ -139,6 +188,18 @@ export class Journal {
     if (this.#fd === undefined) return;
     const fd = this.#fd;
     this.#fd = undefined;
+    if (this.#syncing) {
+      this.#closeAfterSync = true;
+      return;
+    }
+    // A graceful close leaves what appendUnsynced wrote on disk too.
+    if (this.#unsynced && this.#fsync && this.#broken === undefined) {
+      try {
+        fs.fsyncSync(fd);
+      } catch {
+        // Closing anyway: those records were never acknowledged as durable.
+      }
+    }
     fs.closeSync(fd);
   }
 
@@ -154,12 +215,12 @@ export class Journal {
     return this.#fd;
   }
 
-  #commit(frames: Buffer, count: number): void {
+  #commit(frames: Buffer, count: number, sync: boolean): void {
     const fd = this.#usableFd();
     const before = this.#size;
     try {
       writeAll(fd, frames, before);
-      if (this.#fsync) fs.fsyncSync(fd);
+      if (sync && this.#fsync) fs.fsyncSync(fd);
     } catch (cause) {
       this.#rollback(fd, before, cause);
       throw new JournalWriteError('journal append failed; nothing was appended', { cause });

@@ -305,3 +305,29 @@ describe('the HTTP layer under the API', () => {
     }
   });
 });
+
+describe('answers held until the writes they show are durable', () => {
+  it('sends nothing before the store calls back, and a 500 when it cannot make them durable', async () => {
+    const held: ((error?: Error) => void)[] = [];
+    const q = await startTestPlacement({ durability: { afterDurable: (callback) => held.push(callback) } });
+    try {
+      let answered = false;
+      const pending = q.request('POST', '/resource_providers', { version: 'latest', body: { name: 'held' } }).then((r) => ((answered = true), r));
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(answered).toBe(false);
+      held.shift()?.();
+      expect((await pending).status).toBe(200);
+      const failing = q.request('GET', '/resource_providers', { version: 'latest' });
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      held.shift()?.(Object.assign(new Error('journal sync failed'), { code: 'ERR_JOURNAL_WRITE' }));
+      const r = await failing;
+      expect(r.status).toBe(500);
+      expect((r.body as { errors: Record<string, unknown>[] }).errors[0]).toMatchObject({ status: 500, code: 'placement.undefined_code' });
+      expect(r.text).not.toContain('journal sync failed');
+    } finally {
+      held.splice(0).forEach((cb) => cb());
+      await q.close();
+    }
+  });
+});
