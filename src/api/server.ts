@@ -113,14 +113,20 @@ export function createPlacementServer(options: PlacementServerOptions): Placemen
         return;
       }
       durability.afterDurable((error) => {
-        if (error === undefined) {
-          send(status, fields, body, sent);
-          return;
+        // Called from the store's fsync callback, where a throw would take the process down.
+        try {
+          if (error === undefined) {
+            send(status, fields, body, sent);
+            return;
+          }
+          logger.error({ requestId, err: error }, 'placement answer withheld: the journal could not be made durable');
+          const refusal = new HttpError(500, 'The state this answer shows could not be made durable.', { cause: error });
+          sent?.();
+          send(500, {}, errorBody(refusal, requestId, version !== undefined && version.atLeast(1, 23)));
+        } catch (failure) {
+          logger.error({ requestId, err: failure }, 'placement answer could not be sent');
+          if (!ex.answered) ex.respond(500, ['x-openstack-request-id', requestId], undefined);
         }
-        logger.error({ requestId, err: error }, 'placement answer withheld: the journal could not be made durable');
-        const refusal = new HttpError(500, 'The state this answer shows could not be made durable.', { cause: error });
-        sent?.();
-        send(500, {}, errorBody(refusal, requestId, version !== undefined && version.atLeast(1, 23)));
       });
     };
     const fail = (error: unknown): void => {

@@ -87,9 +87,10 @@ export async function servePlacement(options: ServeOptions): Promise<number> {
   const durability = durable === undefined ? undefined : {
     afterDurable: (callback: (error?: Error) => void): void =>
       durable.afterDurable((error) => {
+        // A failed fsync leaves the engine ahead of the disk: stop, so that a restart replays what is
+        // durable. (A waiter refused because the journal closed during a stop is no failure.)
+        if (error !== undefined && (error as { code?: string }).code === 'ERR_JOURNAL_WRITE') journalFailed?.();
         callback(error);
-        // The engine may now be ahead of the disk: stop, so that a restart replays what is durable.
-        if (error !== undefined) journalFailed?.();
       }),
   };
   const server = createPlacementServer({

@@ -118,7 +118,7 @@ export class DurablePlacement {
     // Writes still waiting were never acknowledged; whoever waits learns they may not be durable.
     const waiting = this.waiters;
     this.waiters = [];
-    for (const w of waiting) w.callback(new JournalClosedError());
+    callAll(waiting, new JournalClosedError());
   }
 
   [Symbol.dispose](): void {
@@ -148,10 +148,12 @@ export class DurablePlacement {
         this.failed = error;
         const waiting = this.waiters;
         this.waiters = [];
-        for (const w of waiting) w.callback(error);
+        callAll(waiting, error);
         return;
       }
       this.settle(upTo);
+      // Compaction waits for a moment without a running fsync; this is one (it fsyncs all it holds).
+      this.maybeCompact();
       if (this.waiters.length > 0) this.startSync();
     });
   }
@@ -161,18 +163,39 @@ export class DurablePlacement {
     const ready = this.waiters.filter((w) => w.upTo <= this.durable);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.upTo > this.durable);
-    for (const w of ready) w.callback();
+    callAll(ready);
   }
 
   private maybeCompact(): void {
-    // A rewrite swaps the file under a running fsync: wait for a quiet moment.
+    // A rewrite swaps the file under a running fsync: the sync's end calls this again.
     if (this.syncing) return;
-    if (this.sinceCompact > this.compactEvery) {
+    if (this.compactEvery > 0 && this.sinceCompact > this.compactEvery) {
       try {
         this.compact();
       } catch {
         // Compaction is an optimisation: the journal stays valid and is compacted next time.
       }
     }
+  }
+}
+
+/**
+ * Calls every waiter even when one throws (a waiter left uncalled would wait forever), then
+ * rethrows the first throw on its own tick: a throwing callback is a bug of its caller.
+ */
+function callAll(waiters: readonly { callback: (error?: Error) => void }[], error?: Error): void {
+  let thrown: { value: unknown } | undefined;
+  for (const w of waiters) {
+    try {
+      w.callback(error);
+    } catch (value) {
+      thrown ??= { value };
+    }
+  }
+  if (thrown !== undefined) {
+    const { value } = thrown;
+    process.nextTick(() => {
+      throw value;
+    });
   }
 }

@@ -127,7 +127,17 @@ export class Journal {
     this.#unsynced = false;
     fs.fsync(fd, (cause) => {
       this.#syncing = false;
-      if (this.#closeAfterSync) closeQuietly(fd);
+      if (this.#closeAfterSync) {
+        // Closed while this ran: what was appended since it began gets the sync close() would do.
+        if (cause === null && this.#unsynced) {
+          try {
+            fs.fsyncSync(fd);
+          } catch {
+            // Those records were never acknowledged as durable.
+          }
+        }
+        closeQuietly(fd);
+      }
       if (cause !== null) {
         this.#broken = cause;
         callback(new JournalWriteError('journal sync failed; records appended since the last sync may be lost', { cause }));

@@ -1,6 +1,10 @@
+import fs from 'node:fs';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestPlacement } from '../../support/placement-http.js';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DurablePlacement } from '../../../src/store/durable-placement.js';
+import type { HttpAnswer, TestPlacement } from '../../support/placement-http.js';
 import { startTestPlacement } from '../../support/placement-http.js';
 
 let p: TestPlacement;
@@ -328,6 +332,52 @@ describe('answers held until the writes they show are durable', () => {
     } finally {
       held.splice(0).forEach((cb) => cb());
       await q.close();
+    }
+  });
+});
+
+describe('a journal with group commit behind the server', () => {
+  it('holds a read that shows an unsynced write until the fsync that covers it is done', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstack-gc-'));
+    const durable = DurablePlacement.open(path.join(dir, 'j'), { groupCommit: true });
+    const pendingFsyncs: (() => void)[] = [];
+    const real = fs.fsync;
+    vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      pendingFsyncs.push(() => real(fd, cb));
+    }) as typeof fs.fsync);
+    const q = await startTestPlacement({ engine: durable.engine, durability: durable });
+    try {
+      const order: string[] = [];
+      const track = (what: string, p: Promise<HttpAnswer>): Promise<HttpAnswer> => p.then((r) => (order.push(what), r));
+      const wait = async (): Promise<void> => {
+        while (pendingFsyncs.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      };
+      const first = track('first', q.request('POST', '/resource_providers', { version: 'latest', body: { name: 'first' } }));
+      await wait();
+      // The provider is in the engine, but no answer may show it yet: not even a read's.
+      expect(durable.engine.listProviders().map((p) => p.name)).toEqual(['first']);
+      const read = track('read', q.request('GET', '/resource_providers', { version: 'latest' }));
+      // Answers are held, not the handlers: the read is computed as soon as it arrives.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // A write made while that fsync runs needs the next one.
+      const second = track('second', q.request('POST', '/resource_providers', { version: 'latest', body: { name: 'second' } }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(order).toEqual([]);
+      pendingFsyncs.shift()?.();
+      expect((await first).status).toBe(200);
+      const shown = (await read).body as { resource_providers: { name: string }[] };
+      expect(shown.resource_providers.map((p) => p.name)).toEqual(['first']);
+      await wait();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(order).toEqual(['first', 'read']);
+      pendingFsyncs.shift()?.();
+      expect((await second).status).toBe(200);
+    } finally {
+      vi.restoreAllMocks();
+      pendingFsyncs.splice(0).forEach((f) => f());
+      await q.close();
+      durable.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

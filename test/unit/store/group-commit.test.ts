@@ -89,6 +89,63 @@ describe('DurablePlacement with groupCommit', () => {
     again.close();
   });
 
+  it('compacts between fsyncs when compactEvery is due', async () => {
+    const d = DurablePlacement.open(file, { groupCommit: true, compactEvery: 3 });
+    for (let i = 0; i < 20; i++) {
+      d.engine.createProvider({ name: `host-${i}` });
+      expect(await waitFor(d)).toBeUndefined();
+    }
+    const state = JSON.stringify(takeSnapshot(d.engine));
+    d.close();
+    const { records } = Journal.open(file);
+    expect(records[0]).toMatchObject({ t: 'snapshot' });
+    expect(records.length).toBeLessThanOrEqual(4);
+    const again = DurablePlacement.open(file);
+    expect(JSON.stringify(takeSnapshot(again.engine))).toBe(state);
+    again.close();
+  });
+
+  it('tells waiters the journal closed when it closes under them, and keeps what was written', async () => {
+    const d = DurablePlacement.open(file, { groupCommit: true });
+    d.engine.createProvider({ name: 'first' });
+    const first = waitFor(d);
+    d.engine.createProvider({ name: 'second' });
+    const second = waitFor(d);
+    d.close();
+    expect(await second).toMatchObject({ code: 'ERR_JOURNAL_CLOSED' });
+    await first;
+    // The running fsync finished, and closed the file after syncing what followed it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = DurablePlacement.open(file);
+    expect(again.engine.listProviders().map((p) => p.name).sort()).toEqual(['first', 'second']);
+    again.close();
+  });
+
+  it('calls every waiter when one throws, and rethrows that on a later tick', async () => {
+    const d = DurablePlacement.open(file, { groupCommit: true });
+    d.engine.createProvider({ name: 'one' });
+    const later: (() => void)[] = [];
+    let second = false;
+    d.afterDurable(() => {
+      throw new Error('caller bug');
+    });
+    const reached = new Promise<void>((resolve) =>
+      d.afterDurable(() => {
+        second = true;
+        resolve();
+      }),
+    );
+    const tick = vi.spyOn(process, 'nextTick').mockImplementation(((fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+      later.push(() => fn(...args));
+    }) as typeof process.nextTick);
+    await reached;
+    tick.mockRestore();
+    expect(second).toBe(true);
+    expect(later.length).toBe(1);
+    expect(() => later[0]?.()).toThrow('caller bug');
+    d.close();
+  });
+
   it('without groupCommit, every write is durable when it returns', () => {
     const d = DurablePlacement.open(file);
     const spy = vi.spyOn(fs, 'fsyncSync');
