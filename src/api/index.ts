@@ -1,5 +1,5 @@
 export { createPlacementServer } from './server.js';
-export type { PlacementServer, PlacementServerOptions } from './server.js';
+export type { Durability, PlacementServer, PlacementServerOptions } from './server.js';
 export { NoAuth, StaticTokenAuth } from './auth.js';
 export type { Authenticator, StaticToken } from './auth.js';
 export type { Caller } from './context.js';
