@@ -22,8 +22,10 @@
  *   3. the ratios against the issue's goals: ≥ 100× upstream's requests per second (alone and at
  *      concurrency 10), p99 < 20 ms at concurrency 10, loading ≥ 50× faster.
  * Extras (tstack only): a second load of 1,000 on the same, JIT-warm process; the load on a new
- * server with --journal (fsynced), since upstream commits every write to MariaDB; and the load on
- * a new server through the Node client of earlier runs (bench/placement-http-lean.ts).
+ * server with --journal (group commit: no answer before its writes are fsynced), since upstream
+ * commits every write to MariaDB; the load on a new server through the Node client of earlier runs
+ * (bench/placement-http-lean.ts); and, as a diagnostic, the same sequence through the route
+ * handlers alone in a new process (bench/placement-handlers-only.ts: no HTTP, no sockets).
  *
  * Environment (all optional): TSTACK_BENCH_UPSTREAM_PORT (28790), TSTACK_BENCH_TSTACK_PORT (28791;
  * the journal server takes the next port, the Node-client server the one after), TSTACK_BENCH_UPSTREAM_STATE
@@ -31,6 +33,7 @@
  * for uwsgi, TSTACK_BENCH_LOAD_CONCURRENCY (10), TSTACK_BENCH_HTTP_MAX_SECONDS (30: each timed GET
  * phase runs ≥ 5 s and ≥ 200 requests, but stops at this many seconds once past 5 s).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -355,6 +358,7 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   let second: [LoadResult, Cpu, string] | undefined;
   let journalled: [LoadResult, Cpu, string, number] | undefined;
   let viaNode: [LoadResult, Cpu, string] | undefined;
+  let handlersOnly: { coldSeconds: number; warmSeconds: number; requests: number } | undefined;
   let wrkVersion = '';
   try {
     log(`  load average at start: ${loadAvgStart}`);
@@ -507,6 +511,13 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
     const [nodeLoad, nodeCpu] = await withCpu(nside, () => placeload(nside.lean, PROVIDERS, loadConcurrency));
     viaNode = [nodeLoad, nodeCpu, nodeAvg];
     log(`  tstack, Node client: ${nodeLoad.seconds.toFixed(2)} s, errors ${errorText(nodeLoad.errors)}, CPU server ${nodeCpu.server.toFixed(1)} s / client ${nodeCpu.client.toFixed(1)} s (load avg ${nodeAvg})`);
+    await tn.server.stop();
+
+    log(`(extra) the same placeload through the route handlers alone, in a new process (bench/placement-handlers-only.ts: no HTTP, no sockets)`);
+    const program = path.join(root, 'dist', 'bench', 'placement-handlers-only.js');
+    // Plain node, as the server runs: none of the benchmark's own flags.
+    handlersOnly = JSON.parse(execFileSync(process.execPath, [program], { encoding: 'utf8', timeout: 120_000 })) as typeof handlersOnly;
+    log(`  handlers only: cold ${handlersOnly?.coldSeconds.toFixed(3)} s, warm ${handlersOnly?.warmSeconds.toFixed(3)} s`);
   } finally {
     for (const ep of endpoints) ep.destroy();
     for (const ep of leans) ep.destroy();
@@ -554,7 +565,7 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   secondScenario.derived.loadSpeedup = ul.seconds / sl.seconds;
   secondScenario.note = "against upstream's first (timed) load; upstream's own second load is not measured";
   const [jl, jCpu, jAvg, jBytes] = journalled as [LoadResult, Cpu, string, number];
-  const journalScenario = loadScenario('tstack-journal-load-1k', loadName('tstack-host placement serve --journal (fsync per write)'), jl, jCpu, loadConcurrency, jAvg);
+  const journalScenario = loadScenario('tstack-journal-load-1k', loadName('tstack-host placement serve --journal (group commit: no answer before its writes are fsynced)'), jl, jCpu, loadConcurrency, jAvg);
   journalScenario.derived.loadSpeedup = ul.seconds / jl.seconds;
   (journalScenario.checks as Record<string, number | string>).journalBytes = jBytes;
   const [nl, nCpu, nAvg] = viaNode as [LoadResult, Cpu, string];
@@ -568,7 +579,17 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   );
   nodeClientScenario.derived.loadSpeedup = ul.seconds / nl.seconds;
   nodeClientScenario.note = "against upstream's load through the C client";
-  scenarios.push(secondScenario, journalScenario, nodeClientScenario);
+  const h = handlersOnly as { coldSeconds: number; warmSeconds: number; requests: number };
+  const handlersScenario: ScenarioResult = {
+    id: 'tstack-handlers-only-load-1k',
+    name: `the placeload of ${PROVIDERS.toLocaleString('en-US')} providers through the route handlers alone, in a new process (no HTTP layer, no sockets)`,
+    providers: TOTAL,
+    opsPerSec: h.requests / h.coldSeconds,
+    derived: { coldSeconds: h.coldSeconds, warmSeconds: h.warmSeconds, shareOfServedColdLoad: h.coldSeconds / tl.seconds },
+    checks: { requests: h.requests },
+    note: 'a diagnostic: what the request path around the handlers (HTTP, sockets, event loop) leaves of the served cold load',
+  };
+  scenarios.push(secondScenario, journalScenario, nodeClientScenario, handlersScenario);
 
   const byId = scenarioLookup(scenarios);
   const targets: TargetResult[] = [
