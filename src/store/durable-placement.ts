@@ -90,9 +90,10 @@ export class DurablePlacement {
 
   /**
    * Calls back once every write made so far is on disk: at once without group commit or when
-   * nothing is pending, else after the fsync that covers them. With an error when that fsync
-   * failed: the writes since the previous one may then be lost, the engine's state may be ahead
-   * of the disk, and the journal refuses further writes (reopen it to get the durable state).
+   * nothing is pending, else after the fsync that covers them. With an error once the journal is
+   * broken (an fsync failed, or a write could not be rolled back): the writes since the last good
+   * fsync may be lost, the engine's state may be ahead of the disk, and the journal refuses
+   * further writes (reopen it to get the durable state).
    */
   afterDurable(callback: (error?: Error) => void): void {
     if (this.failed !== undefined) {
@@ -127,8 +128,15 @@ export class DurablePlacement {
 
   private append(entry: ChangeEntry): void {
     const record = { t: 'op', seq: entry.seq, op: entry.op } satisfies JournalEntry;
-    if (this.groupCommit) this.journal.appendUnsynced(record);
-    else this.journal.append(record);
+    try {
+      if (this.groupCommit) this.journal.appendUnsynced(record);
+      else this.journal.append(record);
+    } catch (error) {
+      // A write the journal rolled back is just refused; one it could not roll back leaves the
+      // file's tail unknown, and every later write would be refused too: report it as a failure.
+      if (this.journal.broken) this.failed ??= error as Error;
+      throw error;
+    }
     this.appended++;
     if (!this.groupCommit) this.durable = this.appended;
     this.sinceCompact++;

@@ -85,6 +85,11 @@ export class Journal {
     return this.#size;
   }
 
+  /** True once a write could not be rolled back or a sync failed: every later append is refused. */
+  get broken(): boolean {
+    return this.#broken !== undefined;
+  }
+
   get recordCount(): number {
     return this.#recordCount;
   }

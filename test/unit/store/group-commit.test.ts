@@ -146,6 +146,24 @@ describe('DurablePlacement with groupCommit', () => {
     d.close();
   });
 
+  it('reports a write the journal could not roll back as a failure, and refuses writes after it', async () => {
+    const d = DurablePlacement.open(file, { groupCommit: true });
+    d.engine.createProvider({ name: 'kept' });
+    expect(await waitFor(d)).toBeUndefined();
+    vi.spyOn(fs, 'writeSync').mockImplementation((() => {
+      throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+    }) as typeof fs.writeSync);
+    vi.spyOn(fs, 'ftruncateSync').mockImplementation(() => {
+      throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+    });
+    expect(() => d.engine.createProvider({ name: 'torn' })).toThrow(expect.objectContaining({ code: 'ERR_JOURNAL_WRITE' }));
+    vi.restoreAllMocks();
+    expect(await waitFor(d)).toMatchObject({ code: 'ERR_JOURNAL_WRITE' });
+    expect(() => d.engine.createProvider({ name: 'after' })).toThrow(expect.objectContaining({ code: 'ERR_JOURNAL_WRITE' }));
+    expect(d.engine.listProviders().map((p) => p.name)).toEqual(['kept']);
+    d.close();
+  });
+
   it('without groupCommit, every write is durable when it returns', () => {
     const d = DurablePlacement.open(file);
     const spy = vi.spyOn(fs, 'fsyncSync');
