@@ -1,3 +1,4 @@
+import { canonicalUuid } from '../uuid-like.js';
 import type { ConsumerAllocationsWrite } from '../../placement/types.js';
 import type { Reply, RequestContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -7,7 +8,6 @@ import type { Router } from '../router.js';
 import { validateBody } from '../schema.js';
 import type { ConsumerBody, ListFormBody } from './allocations-util.js';
 import {
-  canonicalUuid,
   checkConsumerGenerations,
   checkProvidersExist,
   consumersSchema,

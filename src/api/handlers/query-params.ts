@@ -4,8 +4,8 @@
  * osc-placement print the detail. Each refusal is a plain 400 (placement.undefined_code), as there.
  */
 import type { Resources } from '../../placement/types.js';
-import { isUuid, normalizeUuid } from '../../placement/validate.js';
 import { HttpError } from '../http-error.js';
+import { canonicalUuid } from '../uuid-like.js';
 import type { Microversion } from '../microversion.js';
 import { pyRepr } from '../python-repr.js';
 
@@ -13,25 +13,16 @@ function bad(message: string): HttpError {
   return new HttpError(400, message);
 }
 
-/**
- * A uuid in any form Placement's `is_uuid_like` takes (either case, with or without dashes, in
- * braces, with a `urn:uuid:` prefix), in our canonical form; undefined when it is not one.
- */
-export function uuidLike(value: string): string | undefined {
-  const v = normalizeUuid(value.replace(/^urn:uuid:/i, '').replace(/^\{(.*)\}$/, '$1')) as string;
-  return isUuid(v) ? v : undefined;
-}
-
 /** A uuid-valued parameter checked by the list's JSON schema (`format: uuid`). */
 export function uuidParam(value: string): string {
-  const u = uuidLike(value);
+  const u = canonicalUuid(value);
   if (u === undefined) throw bad(`Invalid query string parameters: ${pyRepr(value)} is not a 'uuid'`);
   return u;
 }
 
 /** `in_tree[S]` of allocation candidates: trimmed, then uuid-like. */
 export function inTreeParam(key: string, value: string): string {
-  const u = uuidLike(value.trim());
+  const u = canonicalUuid(value.trim());
   if (u === undefined) throw bad(`Invalid query string parameters: Expected '${key}' parameter to be a format of uuid. Got: ${value}`);
   return u;
 }
@@ -126,7 +117,7 @@ export function memberOfParams(v: Microversion, key: string, values: readonly st
     const body = negative ? value.slice(1) : value;
     const raw = body.startsWith('in:') ? body.slice(3).split(',') : [body];
     const uuids = [...new Set(raw)].map((u) => {
-      const c = uuidLike(u);
+      const c = canonicalUuid(u);
       if (c === undefined) throw bad(`Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`);
       return c;
     });

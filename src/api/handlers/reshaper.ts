@@ -1,3 +1,4 @@
+import { canonicalUuid } from '../uuid-like.js';
 import { PlacementInventoryInUseError } from '../../placement/errors.js';
 import type { InventoryInput, ReshapeInput } from '../../placement/types.js';
 import type { Reply, RequestContext } from '../context.js';
@@ -12,7 +13,6 @@ import type { ConsumerBody } from './allocations-util.js';
 import { PUT_ALL_SCHEMA, toInput, type InventoryJson } from './inventories.js';
 import {
   UUID_KEY_PATTERN,
-  canonicalUuid,
   checkConsumerGenerations,
   checkProvidersExist,
   consumersSchema,
