@@ -3,7 +3,6 @@
  * the handler, write its answer in one write (or writev), then the next. Nothing here throws out of
  * a socket event: a request the parser refuses gets a plain error answer and the connection ends.
  */
-import type net from 'node:net';
 import type { Logger } from '../../../common/logger.js';
 import { Http1AnswerError, Http1ParseError } from './errors.js';
 import type { AnswerSink } from './exchange.js';
@@ -11,6 +10,7 @@ import { Http1Exchange } from './exchange.js';
 import type { ParserLimits, RequestHead } from './parser.js';
 import { RequestParser } from './parser.js';
 import { bodiless, dateLine, fieldLines, statusLine } from './response.js';
+import type { Wire, WireListener } from './wire.js';
 
 export type Http1Handler = (exchange: Http1Exchange) => void;
 
@@ -40,7 +40,7 @@ const HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-export class Connection implements AnswerSink {
+export class Connection implements AnswerSink, WireListener {
   /** When the current phase times out (ms since the epoch; Infinity: never). */
   deadline = Infinity;
   private expiry: Expiry = 'none';
@@ -59,23 +59,14 @@ export class Connection implements AnswerSink {
   private readonly keepAliveLines: string;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly wire: Wire,
     private readonly settings: ConnectionSettings,
   ) {
     this.parser = new RequestParser(settings.limits);
     this.keepAliveLines = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(settings.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
-    socket.setNoDelay(true);
     // A fresh connection has the head timeout to send its first request.
     this.setDeadline('idle', settings.headersTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('drain', () => this.onDrain());
-    socket.on('error', (err) => settings.logger.debug({ err, remote: socket.remoteAddress }, 'http connection error'));
-    socket.on('close', () => {
-      this.state = 'closed';
-      this.deadline = Infinity;
-      settings.closed(this);
-    });
+    wire.attach(this);
   }
 
   /** Server shutdown: an idle connection ends now, a busy one after its current answer. */
@@ -101,7 +92,7 @@ export class Connection implements AnswerSink {
         break;
       case 'answer':
       case 'linger':
-        this.socket.destroy();
+        this.wire.destroy();
         break;
       case 'none':
         break;
@@ -110,7 +101,7 @@ export class Connection implements AnswerSink {
 
   // ------------------------------------------------------------------------------ input
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     // While ending, input is read only to be dropped (see end()).
     if (this.state === 'ending' || this.state === 'closed') return;
     if (this.expiry === 'idle') this.setDeadline('head', this.settings.headersTimeoutMs);
@@ -118,9 +109,9 @@ export class Connection implements AnswerSink {
     this.process();
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     if (this.state === 'ending' || this.state === 'closed') {
-      this.socket.destroy();
+      this.wire.destroy();
       return;
     }
     // The client sends nothing more: answer what it has sent (pipelined requests included), then
@@ -129,7 +120,7 @@ export class Connection implements AnswerSink {
     this.process();
   }
 
-  private onDrain(): void {
+  onDrain(): void {
     if (!this.drainWait) return;
     // 'drain' comes just before the write's callbacks: let the answer's `sent` run first, so it
     // precedes the next request's handler as it does when the write completes at once.
@@ -138,6 +129,16 @@ export class Connection implements AnswerSink {
       this.drainWait = false;
       this.afterAnswer();
     });
+  }
+
+  onError(err: Error): void {
+    this.settings.logger.debug({ err, remote: this.wire.remoteAddress }, 'http connection error');
+  }
+
+  onClose(): void {
+    this.state = 'closed';
+    this.deadline = Infinity;
+    this.settings.closed(this);
   }
 
   private process(): void {
@@ -192,7 +193,7 @@ export class Connection implements AnswerSink {
       this.dispatch(false);
       return;
     }
-    if (head.expectContinue && !head.tooLarge) this.socket.write(CONTINUE, 'latin1');
+    if (head.expectContinue && !head.tooLarge) this.wire.send(CONTINUE, undefined);
     this.state = 'body';
   }
 
@@ -223,26 +224,14 @@ export class Connection implements AnswerSink {
     let head = statusLine(status) + fieldLines(fields);
     exchange.answered = true;
     // The connection died while the answer was being made: there is no one to send it to.
-    if (this.state !== 'app' || this.socket.destroyed) return;
+    if (this.state !== 'app' || this.wire.destroyed) return;
     const close = this.last || this.settings.stopping();
     const none = bodiless(status);
     if (!none) head += `content-length: ${body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
     head += dateLine(Date.now());
     head += close ? 'Connection: close\r\n\r\n' : this.keepAliveLines;
     const payload = none || exchange.head.method === 'HEAD' || body === undefined || body.length === 0 ? undefined : body;
-    const done = sent === undefined ? undefined : (err?: Error | null): void => this.sent(sent, err);
-    let flushed: boolean;
-    if (payload === undefined) flushed = this.socket.write(head, 'latin1', done);
-    else if (typeof payload === 'string') {
-      // As node:http does for a string body: one string, one write.
-      flushed = this.socket.write(head + payload, 'utf8', done);
-    } else {
-      // Head and body leave in one writev.
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      flushed = this.socket.write(payload, done);
-      this.socket.uncork();
-    }
+    const flushed = this.wire.send(head, payload, sent === undefined ? undefined : () => this.sent(sent));
     if (close) {
       this.end();
       return;
@@ -259,8 +248,7 @@ export class Connection implements AnswerSink {
   }
 
   /** Runs an answer's `sent` from the write callback, where nothing may be thrown. */
-  private sent(sent: () => void, err: Error | null | undefined): void {
-    if (err != null) return;
+  private sent(sent: () => void): void {
     try {
       sent();
     } catch (error) {
@@ -286,9 +274,9 @@ export class Connection implements AnswerSink {
    */
   private refuse(status: number, reason: string): void {
     if (this.state === 'ending' || this.state === 'closed') return;
-    this.settings.logger.debug({ status, reason, remote: this.socket.remoteAddress }, 'http request refused');
-    if (!this.socket.destroyed) {
-      this.socket.write(`${statusLine(status)}content-length: 0\r\n${dateLine(Date.now())}Connection: close\r\n\r\n`, 'latin1');
+    this.settings.logger.debug({ status, reason, remote: this.wire.remoteAddress }, 'http request refused');
+    if (!this.wire.destroyed) {
+      this.wire.send(`${statusLine(status)}content-length: 0\r\n${dateLine(Date.now())}Connection: close\r\n\r\n`, undefined);
     }
     this.end();
   }
@@ -302,7 +290,7 @@ export class Connection implements AnswerSink {
     if (this.state === 'ending' || this.state === 'closed') return;
     this.state = 'ending';
     this.drainWait = false;
-    this.socket.end();
+    this.wire.end();
     this.setDeadline('linger', this.settings.lingerMs);
     this.flow();
   }
@@ -311,8 +299,8 @@ export class Connection implements AnswerSink {
     const read = this.state === 'ending' || (!this.drainWait && this.parser.buffered() <= HIGH_WATER);
     if (read === this.paused) {
       this.paused = !read;
-      if (read) this.socket.resume();
-      else this.socket.pause();
+      if (read) this.wire.resume();
+      else this.wire.pause();
     }
   }
 

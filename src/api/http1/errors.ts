@@ -20,9 +20,9 @@ export class Http1AnswerError extends TstackError {
   }
 }
 
-/** The listening side: a listen that failed, or a server used after close(). */
+/** The listening side: a listen that failed, a server used after close(), a transport not built. */
 export class Http1ServerError extends TstackError {
-  constructor(code: 'ERR_HTTP1_LISTEN' | 'ERR_HTTP1_SERVER_CLOSED', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'ERR_HTTP1_LISTEN' | 'ERR_HTTP1_SERVER_CLOSED' | 'ERR_HTTP1_NATIVE_UNAVAILABLE', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

@@ -1,5 +1,5 @@
 export { Http1Server } from './server.js';
-export type { Http1ServerOptions } from './server.js';
+export type { Http1ServerOptions, Http1Transport } from './server.js';
 export type { Http1Handler } from './connection.js';
 export { Http1Exchange } from './exchange.js';
 export { RequestParser } from './parser.js';

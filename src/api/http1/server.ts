@@ -1,8 +1,12 @@
 /**
- * An HTTP/1.1 server on node:net: listens, tracks its connections, expires their timeouts with one
- * sweep timer (no timer per request), and stops gracefully. node:http's layers (its streams,
+ * An HTTP/1.1 server: listens, tracks its connections, expires their timeouts with one sweep timer
+ * (no timer per request), and stops gracefully. node:http's layers (its streams,
  * IncomingMessage/ServerResponse objects, header bookkeeping) cost more CPU per small request than
  * the Placement handlers themselves; this keeps only what RFC 9112 asks for.
+ *
+ * Sockets come from one of two transports: the native socket pump (native/http: the syscalls on a
+ * thread of their own, many connections' input per call into JS) when its addon is built, else
+ * node:net. Both carry the same connection logic (connection.ts) and give the same answers.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +15,16 @@ import { silentLogger } from '../../../common/logger.js';
 import type { ConnectionSettings, Http1Handler } from './connection.js';
 import { Connection } from './connection.js';
 import { Http1ServerError } from './errors.js';
+import { loadPump, pumpLoadFailure } from './native-pump.js';
+import { NetWire } from './net-wire.js';
+import { PumpListener } from './pump-wire.js';
+import type { Wire } from './wire.js';
+
+/**
+ * `native`: the socket pump (an error at construction when its addon is not built); `node`:
+ * node:net; `auto` (the default): native when the addon loads, else node.
+ */
+export type Http1Transport = 'auto' | 'native' | 'node';
 
 export interface Http1ServerOptions {
   /** Request line and header fields together; more is a 431 (414 when the request line alone is). Default 16 KiB. */
@@ -25,12 +39,15 @@ export interface Http1ServerOptions {
   requestTimeoutMs?: number;
   /** How long input is still read and dropped after a final answer before the socket is destroyed. Default 2 s. */
   lingerMs?: number;
+  /** Which sockets to use; default `auto`, or the TSTACK_HTTP_TRANSPORT environment variable when set. */
+  transport?: Http1Transport;
   logger?: Logger;
 }
 
 export class Http1Server implements AsyncDisposable {
-  /** The listening socket (for its address and events; close through close()). */
-  readonly net: net.Server;
+  /** The transport in use. */
+  readonly transport: 'native' | 'node';
+  private readonly listener: net.Server | PumpListener;
   private readonly connections = new Set<Connection>();
   private readonly settings: ConnectionSettings;
   private readonly sweepMs: number;
@@ -61,36 +78,66 @@ export class Http1Server implements AsyncDisposable {
     };
     // A quarter of the shortest timeout, so none overshoots by more than a quarter; at most 1 s.
     this.sweepMs = Math.max(5, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, keepAliveTimeoutMs, requestTimeoutMs, lingerMs) / 4)));
-    this.net = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const accept = (wire: Wire): void => {
       if (this.stopping) {
-        socket.destroy();
+        wire.destroy();
         return;
       }
-      this.connections.add(new Connection(socket, this.settings));
-    });
-    // Accept failures (EMFILE…) after listening must not throw out of the event loop.
-    this.net.on('error', (err) => logger.error({ err }, 'http server error'));
+      this.connections.add(new Connection(wire, this.settings));
+    };
+    const transport = chooseTransport(options.transport ?? envTransport());
+    this.transport = transport.kind;
+    if (transport.kind === 'native') {
+      this.listener = new PumpListener(transport.addon, accept, (err, wire) => {
+        logger.error({ err }, 'http server error');
+        wire?.destroy();
+      });
+    } else {
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        socket.setNoDelay(true);
+        accept(new NetWire(socket));
+      });
+      // Accept failures (EMFILE…) after listening must not throw out of the event loop.
+      server.on('error', (err) => logger.error({ err }, 'http server error'));
+      this.listener = server;
+    }
   }
 
   /** Listens on host:port (port 0 picks one) and resolves to the bound address. */
   listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
     if (this.stopping) return Promise.reject(new Http1ServerError('ERR_HTTP1_SERVER_CLOSED', 'The server has been closed.'));
+    const failed = (err: NodeJS.ErrnoException): Http1ServerError =>
+      new Http1ServerError('ERR_HTTP1_LISTEN', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err });
+    const started = (): void => {
+      this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
+    };
+    const listener = this.listener;
+    if (listener instanceof PumpListener) {
+      return listener.listen(port, host).then(
+        (address) => {
+          started();
+          return address;
+        },
+        (err: NodeJS.ErrnoException) => {
+          throw failed(err);
+        },
+      );
+    }
     return new Promise((resolve, reject) => {
-      const failed = (err: NodeJS.ErrnoException): void => {
-        reject(new Http1ServerError('ERR_HTTP1_LISTEN', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      };
-      this.net.once('error', failed);
-      this.net.listen(port, host, () => {
-        this.net.off('error', failed);
-        this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
-        resolve(this.net.address() as AddressInfo);
+      const onError = (err: NodeJS.ErrnoException): void => reject(failed(err));
+      listener.once('error', onError);
+      listener.listen(port, host, () => {
+        listener.off('error', onError);
+        started();
+        resolve(listener.address() as AddressInfo);
       });
     });
   }
 
   /** The bound address, or undefined when not listening. */
   address(): AddressInfo | undefined {
-    const a = this.net.address();
+    if (this.listener instanceof PumpListener) return this.listener.address();
+    const a = this.listener.address();
     return a === null || typeof a === 'string' ? undefined : a;
   }
 
@@ -107,19 +154,20 @@ export class Http1Server implements AsyncDisposable {
     if (this.closing !== undefined) return this.closing;
     this.stopping = true;
     this.closing = new Promise<void>((resolve) => {
-      let listening = this.net.listening;
+      const listener = this.listener;
+      let listening = listener instanceof PumpListener ? listener.isListening : listener.listening;
       this.checkClosed = () => {
         if (listening || this.connections.size > 0) return;
         if (this.sweeper !== undefined) clearInterval(this.sweeper);
         this.sweeper = undefined;
+        if (listener instanceof PumpListener) listener.stopIfIdle();
         resolve();
       };
-      if (listening) {
-        this.net.close(() => {
-          listening = false;
-          this.checkClosed?.();
-        });
-      }
+      const closed = (): void => {
+        listening = false;
+        this.checkClosed?.();
+      };
+      if (listening) listener.close(closed);
       for (const c of [...this.connections]) c.stop();
       this.checkClosed();
     });
@@ -134,4 +182,21 @@ export class Http1Server implements AsyncDisposable {
     const now = Date.now();
     for (const c of this.connections) if (c.deadline <= now) c.expire();
   }
+}
+
+function envTransport(): Http1Transport {
+  const v = process.env['TSTACK_HTTP_TRANSPORT'];
+  return v === 'native' || v === 'node' ? v : 'auto';
+}
+
+function chooseTransport(want: Http1Transport): { kind: 'node' } | { kind: 'native'; addon: NonNullable<ReturnType<typeof loadPump>> } {
+  if (want === 'node') return { kind: 'node' };
+  const addon = loadPump();
+  if (addon !== undefined) return { kind: 'native', addon };
+  if (want === 'native') {
+    throw new Http1ServerError('ERR_HTTP1_NATIVE_UNAVAILABLE', 'The native HTTP transport is not built: run npm run build:native (it needs only a C++ compiler).', {
+      cause: pumpLoadFailure(),
+    });
+  }
+  return { kind: 'node' };
 }
