@@ -3,7 +3,7 @@
  *
  *   upstream  Debian's python3-placement 8.0 under uwsgi on a private MariaDB, started on an empty
  *             database by scripts/services/start-upstream-placement.sh and stopped at the end;
- *   tstack    `node dist/src/cli/main.js placement serve` as a child process (state in memory).
+ *   tstack    `bin/tstack-host placement serve` as a child process (state in memory).
  *
  * Both on 127.0.0.1, driven by the same clients. The client shares the machine's two cores with
  * the server under test, so it must be lean: node:http costs ~0.2 ms of CPU per small request and
@@ -656,7 +656,7 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
     ports: { upstream: upstreamPort, tstack: tstackPort, tstackJournal: journalPort, tstackNodeClient: nodeClientPort },
     upstream: upstreamInfo,
     upstreamStateDir: stateDir,
-    tstack: { command: 'node dist/src/cli/main.js placement serve (no --journal; state in memory)', node: process.version, startSeconds: tstackStartSeconds },
+    tstack: { command: 'bin/tstack-host placement serve (no --journal; state in memory)', node: process.version, startSeconds: tstackStartSeconds },
     client: {
       load:
         'bench/c/placeload.c (bench/placeload-c.ts): one thread and one keep-alive HTTP/1.1 connection per provider in flight, answers framed not parsed (uwsgi answers Connection: close, so each upstream request opens a connection); ' +

@@ -2,7 +2,7 @@
  * The two servers of the placement-http suite, each started and stopped by this process:
  *   - upstream OpenStack Placement 8.0 under uwsgi on MariaDB, through
  *     scripts/services/start-upstream-placement.sh / stop-upstream-placement.sh (fresh database);
- *   - tstack-host, as a child `node dist/src/cli/main.js placement serve` process.
+ *   - tstack-host, as a child `bin/tstack-host placement serve` process (the package's command).
  * Both on 127.0.0.1 only. Also: CPU time of a server's processes, read from /proc.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -232,13 +232,17 @@ export class TstackPlacement implements Server {
     if (await portAnswers(o.port)) throw new Error(`tstack: something already listens on ${HOST}:${o.port}`);
     const main = path.join(o.root, 'dist', 'src', 'cli', 'main.js');
     if (!fs.existsSync(main)) throw new Error(`${main} is missing: npm run build`);
-    const args = [main, 'placement', 'serve', '--host', HOST, '--port', String(o.port)];
+    // As it is deployed: the package's command (bin/tstack-host, which execs node with the V8
+    // pool sized to the host), none of the benchmark's own flags (--expose-gc, --allow-natives-syntax).
+    const command = path.join(o.root, 'bin', 'tstack-host');
+    const args = ['placement', 'serve', '--host', HOST, '--port', String(o.port)];
     if (o.journal !== undefined) args.push('--journal', o.journal);
-    log(`  starting tstack-host: node ${[path.relative(o.root, main), ...args.slice(1)].join(' ')} (stderr to ${o.logFile})`);
+    log(`  starting tstack-host: bin/tstack-host ${args.join(' ')} (stderr to ${o.logFile})`);
     const logFd = fs.openSync(o.logFile, 'w');
     const t0 = performance.now();
-    // Plain node: none of the benchmark's own flags (--expose-gc, --allow-natives-syntax).
-    const child = spawn(process.execPath, args, { cwd: o.root, stdio: ['ignore', 'pipe', logFd] });
+    // The node on this PATH is the one the suite runs under (bin/tstack-host runs `node`).
+    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+    const child = spawn(command, args, { cwd: o.root, env, stdio: ['ignore', 'pipe', logFd] });
     fs.closeSync(logFd);
     const server = new TstackPlacement(child, o.port);
     try {
