@@ -321,11 +321,13 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   const tstackPort = envInt('TSTACK_BENCH_TSTACK_PORT', 28791);
   const journalPort = tstackPort + 1;
   const nodeClientPort = tstackPort + 2;
+  const variantPort = tstackPort + 3;
   for (const [p, w] of [
     [upstreamPort, 'upstream'],
     [tstackPort, 'tstack'],
     [journalPort, 'tstack --journal'],
     [nodeClientPort, 'tstack, Node client'],
+    [variantPort, 'tstack variants'],
   ] as const) {
     checkPort(p, w);
   }
@@ -358,12 +360,14 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
   let second: [LoadResult, Cpu, string] | undefined;
   let journalled: [LoadResult, Cpu, string, number] | undefined;
   let viaNode: [LoadResult, Cpu, string] | undefined;
+  /** Cold loads on new servers that differ from the judged one in one setting each. */
+  const variants: { id: string; title: string; result: [LoadResult, Cpu, string] }[] = [];
   let handlersOnly: { coldSeconds: number; warmSeconds: number; requests: number } | undefined;
   let wrkVersion = '';
   try {
     log(`  load average at start: ${loadAvgStart}`);
     // Fail before the (slow) upstream start when one of our ports is taken.
-    for (const p of [tstackPort, journalPort, nodeClientPort]) if (await portAnswers(p)) throw new Error(`something already listens on ${HOST}:${p}`);
+    for (const p of [tstackPort, journalPort, nodeClientPort, variantPort]) if (await portAnswers(p)) throw new Error(`something already listens on ${HOST}:${p}`);
     const up = await UpstreamPlacement.start({ root, stateDir, port: upstreamPort, processes, threads }, log);
     servers.push(up.server);
     upstreamInfo = up.info;
@@ -513,6 +517,25 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
     log(`  tstack, Node client: ${nodeLoad.seconds.toFixed(2)} s, errors ${errorText(nodeLoad.errors)}, CPU server ${nodeCpu.server.toFixed(1)} s / client ${nodeCpu.client.toFixed(1)} s (load avg ${nodeAvg})`);
     await tn.server.stop();
 
+    // What the native transport and the sized V8 pool each bring, measured as the judged load is.
+    const settings: { id: string; title: string; env: Record<string, string> }[] = [
+      { id: 'tstack-load-1k-node-transport', title: 'on the node:net transport (TSTACK_HTTP_TRANSPORT=node)', env: { TSTACK_HTTP_TRANSPORT: 'node' } },
+      { id: 'tstack-load-1k-default-pool', title: "with Node's default V8 pool of 4 (TSTACK_V8_POOL_SIZE=4)", env: { TSTACK_V8_POOL_SIZE: '4' } },
+    ];
+    for (const v of settings) {
+      log(`(extra) placeload on a new tstack-host ${v.title}: ${WARMUP_PROVIDERS} warm-up, ${PROVIDERS.toLocaleString('en-US')} timed`);
+      const tv = await TstackPlacement.start({ root, port: variantPort, logFile: path.join(workDir, `${v.id}.log`), env: v.env }, log);
+      servers.push(tv.server);
+      const vside = mk('tstack', `tstack-host ${v.title}`, tv.server);
+      await warmUpLoad(vside);
+      const vAvg = loadAvg();
+      const [vLoad, vCpu] = await loadC(vside, PROVIDERS);
+      await checkAnswer(vside.ep);
+      variants.push({ id: v.id, title: v.title, result: [vLoad, vCpu, vAvg] });
+      log(`  tstack ${v.title}: ${vLoad.seconds.toFixed(2)} s, errors ${errorText(vLoad.errors)} (load avg ${vAvg})`);
+      await tv.server.stop();
+    }
+
     log(`(extra) the same placeload through the route handlers alone, in a new process (bench/placement-handlers-only.ts: no HTTP, no sockets)`);
     const program = path.join(root, 'dist', 'bench', 'placement-handlers-only.js');
     // Plain node, as the server runs: none of the benchmark's own flags.
@@ -589,7 +612,16 @@ async function runPlacementHttp(log: (line: string) => void): Promise<SuiteOutco
     checks: { requests: h.requests },
     note: 'a diagnostic: what the request path around the handlers (HTTP, sockets, event loop) leaves of the served cold load',
   };
-  scenarios.push(secondScenario, journalScenario, nodeClientScenario, handlersScenario);
+  const variantScenarios = variants.map((v) => {
+    const [vl, vCpu, vAvg] = v.result;
+    const s = loadScenario(v.id, loadName(`tstack-host placement serve (in memory) ${v.title}`), vl, vCpu, loadConcurrency, vAvg);
+    s.derived.loadSpeedup = ul.seconds / vl.seconds;
+    // Above 1: the judged configuration is faster by that factor (same run, same machine).
+    s.derived.judgedSpeedup = vl.seconds / tl.seconds;
+    s.note = 'a new server like the judged one but for this one setting';
+    return s;
+  });
+  scenarios.push(secondScenario, journalScenario, nodeClientScenario, ...variantScenarios, handlersScenario);
 
   const byId = scenarioLookup(scenarios);
   const targets: TargetResult[] = [

@@ -212,6 +212,8 @@ export interface TstackOptions {
   /** Log file for the server's stderr (one JSON line per request). */
   logFile: string;
   journal?: string;
+  /** Extra environment for the server (TSTACK_HTTP_TRANSPORT, TSTACK_V8_POOL_SIZE…). */
+  env?: Record<string, string>;
 }
 
 export class TstackPlacement implements Server {
@@ -241,7 +243,7 @@ export class TstackPlacement implements Server {
     const logFd = fs.openSync(o.logFile, 'w');
     const t0 = performance.now();
     // The node on this PATH is the one the suite runs under (bin/tstack-host runs `node`).
-    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+    const env = { ...process.env, ...o.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
     const child = spawn(command, args, { cwd: o.root, env, stdio: ['ignore', 'pipe', logFd] });
     fs.closeSync(logFd);
     const server = new TstackPlacement(child, o.port);
