@@ -1,6 +1,7 @@
 #include "pump.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,10 +29,12 @@ constexpr int64_t kHighWater = 1024 * 1024;
 constexpr int kMaxIov = 64;
 // Input waiting for the JS thread beyond which no more is read.
 constexpr size_t kMaxUndelivered = 4 * 1024 * 1024;
+// Accepting paused by an error (out of memory, of descriptors with no reserve) is retried after this.
+constexpr int kAcceptRetryMs = 100;
 // write()'s result.
 constexpr int kQueued = 1;
 constexpr int kOverHighWater = 2;
-constexpr int kLent = 4;
+constexpr int kHeld = 4;
 constexpr int kFailed = 8;  // the socket is dead: nothing was or will be sent
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char* what) {
@@ -70,59 +73,46 @@ void Pump::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Pump", cls);
 }
 
-// new Pump(onEvents): onEvents(meta: Float64Array, data: Buffer) gets every batch; meta holds
-// [kind, id, a, b] per event (see EventKind).
-Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsFunction()) {
-    Napi::TypeError::New(env, "Pump(onEvents): onEvents must be a function").ThrowAsJavaScriptException();
-    return;
-  }
-  link_ = new Link{this};
-  tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "tstack-http-pump", 0, 1, link_,
-                                        [](Napi::Env, Link* link) {
-                                          if (link->pump != nullptr) {
-                                            link->pump->link_ = nullptr;
-                                            // Fails (and throws) when the environment is
-                                            // being torn down: the reference is gone anyway.
-                                            try {
-                                              link->pump->Unref();
-                                            } catch (const Napi::Error&) {
-                                            }
-                                          }
-                                          delete link;
-                                        });
-  tsfn_.Unref(env);
-}
+Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {}
 
-// Reached before listen(), after stop() once the last delivery is done, or when the environment
-// is torn down (process or worker exit) with the pump still running: then the thread is stopped
-// here, without JS.
+// Reached before listen() or after a failed one (no thread-safe function then), after stop() once
+// the last delivery is done, or when the environment is torn down with the pump running.
 Pump::~Pump() {
-  if (started_ && !stopped_) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      commands_.push_back(Command{kStop, 0, Chunk()});
-    }
-    uint64_t one = 1;
-    ssize_t r = write(wakefd_, &one, sizeof one);
-    (void)r;
-    stopped_ = true;
-    if (thread_.joinable()) thread_.join();
-    close(epfd_);
-    close(wakefd_);
-  }
+  Halt();
   if (link_ != nullptr) {
     link_->pump = nullptr;
     if (!released_) tsfn_.Release();
   }
 }
 
-// listen(address, port, ipv6, backlog) -> the bound port. Binds on the JS thread (it does not
-// block) so that EADDRINUSE and the like are thrown where net.Server reports them.
+// Stops and joins the I/O thread without JS: for environment teardown, where the thread-safe
+// function is finalised (and must not be called again) before or instead of stop().
+void Pump::Halt() {
+  if (!started_ || stopped_) return;
+  silent_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands_.push_back(Command{kStop, 0, Chunk()});
+  }
+  uint64_t one = 1;
+  ssize_t r = write(wakefd_, &one, sizeof one);
+  (void)r;
+  stopped_ = true;
+  if (thread_.joinable()) thread_.join();
+  close(epfd_);
+  close(wakefd_);
+  if (reservefd_ >= 0) close(reservefd_);
+}
+
+// listen(address, port, ipv6, backlog, onEvents) -> the bound port. Binds on the JS thread (it does
+// not block) so that EADDRINUSE and the like are thrown where net.Server reports them.
+// onEvents(meta: Float64Array, data: Buffer) then gets every batch: meta holds [kind, id, a, b]
+// per event (EventKind). The thread-safe function exists only from here on: a pump that never
+// listened holds nothing that could keep it (and its server) from being collected.
 Napi::Value Pump::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (started_) throw Napi::Error::New(env, "this pump is already listening");
+  if (!info[4].IsFunction()) throw Napi::TypeError::New(env, "listen(): onEvents must be a function");
   std::string address = info[0].As<Napi::String>().Utf8Value();
   int port = info[1].As<Napi::Number>().Int32Value();
   bool v6 = info[2].As<Napi::Boolean>().Value();
@@ -172,8 +162,29 @@ Napi::Value Pump::Listen(const Napi::CallbackInfo& info) {
   ev.data.u64 = kListenTag;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
   listenfd_ = fd;
+  // Kept for EMFILE: closed to accept (and at once close) a connection when no descriptor is left,
+  // so that the client is told instead of waiting (libuv does the same).
+  reservefd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  link_ = new Link{this};
+  tsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "tstack-http-pump", 0, 1, link_,
+                                        [](Napi::Env, Link* link) {
+                                          Pump* pump = link->pump;
+                                          delete link;
+                                          if (pump == nullptr) return;
+                                          pump->link_ = nullptr;
+                                          // At environment teardown this comes before stop(): no
+                                          // thread may call the function after this returns.
+                                          pump->Halt();
+                                          // Fails (and throws) when the environment is being
+                                          // torn down: the reference is gone anyway.
+                                          try {
+                                            pump->Unref();
+                                          } catch (const Napi::Error&) {
+                                          }
+                                        });
+  tsfn_.Unref(env);
   started_ = true;
-  // Alive while the I/O thread may still deliver: released in StopThread, after the join.
+  // Alive while the I/O thread may still deliver: dropped by the finaliser, after the last one.
   Ref();
   thread_ = std::thread([this] { Run(); });
   return Napi::Number::New(env, boundPort);
@@ -204,14 +215,15 @@ std::string Bytes(napi_env env, napi_value s, bool latin1) {
 
 }  // namespace
 
-// write(id, head: string (Latin-1), body?: string (UTF-8) | Buffer) -> flags: kQueued (some is
-// left for the I/O thread), kOverHighWater (a 'drain' event follows), kLent (the Buffer body is
-// held, not copied, until its kReleased event).
+// write(id, head: string (Latin-1), body?: string (UTF-8) | Buffer, track: boolean) -> flags:
+// kQueued (some is left for the I/O thread), kOverHighWater (a 'drain' event follows), kHeld (one
+// kReleased event will say when the answer has gone or was dropped: a Buffer body is lent, not
+// copied, until then; with `track`, a copied answer is followed the same way).
 Napi::Value Pump::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
   auto it = jsConns_.find(id);
-  if (it == jsConns_.end()) return Napi::Number::New(env, 0);
+  if (it == jsConns_.end()) return Napi::Number::New(env, kFailed);
   Shared& shared = *it->second;
   Chunk head;
   head.copy = Bytes(env, info[1], true);
@@ -258,14 +270,17 @@ Napi::Value Pump::Write(const Napi::CallbackInfo& info) {
   }
   int64_t rest = static_cast<int64_t>(head.left() + body.left());
   int flags = kQueued;
-  if (head.left() > 0) Command_(kWrite, id, std::move(head));
+  bool track = info[3].ToBoolean().Value();
+  // The last chunk queued is the one whose release says the whole answer has gone.
   if (body.left() > 0) {
-    if (buffer) {
-      napi_create_reference(env, info[2], 1, &body.lent);
-      flags |= kLent;
-    }
-    Command_(kWrite, id, std::move(body));
+    if (buffer) napi_create_reference(env, info[2], 1, &body.lent);
+    body.tracked = buffer || track;
+  } else {
+    head.tracked = track;
   }
+  if (head.tracked || body.tracked) flags |= kHeld;
+  if (head.left() > 0) Command_(kWrite, id, std::move(head));
+  if (body.left() > 0) Command_(kWrite, id, std::move(body));
   int64_t queued = shared.queued.fetch_add(rest) + rest;
   if (queued >= kHighWater) {
     shared.needDrain.store(true);
@@ -355,6 +370,7 @@ void Pump::StopThread() {
   commands_.clear();
   close(epfd_);
   close(wakefd_);
+  if (reservefd_ >= 0) close(reservefd_);
   jsConns_.clear();
   // The finaliser runs on the JS thread after the last queued delivery: only then may this object go.
   tsfn_.Release();
@@ -402,8 +418,7 @@ void Pump::Deliver(Napi::Env env, Napi::Function callback) {
     m[i * 4 + 3] = e.b;
     uint64_t id = static_cast<uint64_t>(e.id);
     if (e.kind == kAccept) jsConns_.emplace(id, e.shared);
-    else if (e.kind == kClose) jsConns_.erase(id);
-    else if (e.kind == kReleased) napi_delete_reference(env, e.lent);
+    else if (e.kind == kReleased && e.lent != nullptr) napi_delete_reference(env, e.lent);
   }
   Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, data.data(), data.size());
   int requests = 0;
@@ -418,6 +433,11 @@ void Pump::Deliver(Napi::Env env, Napi::Function callback) {
     napi_throw(env, e.Value());
   }
   delivering_ = false;
+  // Only now: handlers run for this batch's earlier events may still answer (and see kFailed: the
+  // descriptor is closed) or log the peer's address.
+  for (const Event& e : events) {
+    if (e.kind == kClose) jsConns_.erase(static_cast<uint64_t>(e.id));
+  }
   FlushCommands();
 }
 
@@ -427,11 +447,12 @@ void Pump::Emit(int kind, uint64_t id, double a, double b, std::shared_ptr<Share
   batch_.push_back(Event{kind, static_cast<double>(id), a, b, std::move(shared), nullptr});
 }
 
-// A chunk that will not be sent: a lent Buffer is handed back unsent.
+// A chunk that will not be sent: a tracked one is reported, a lent Buffer handed back, unsent.
 void Pump::Drop(uint64_t id, Chunk& chunk) {
-  if (chunk.lent == nullptr) return;
+  if (!chunk.tracked) return;
   batch_.push_back(Event{kReleased, static_cast<double>(id), 0, 0, nullptr, chunk.lent});
   chunk.lent = nullptr;
+  chunk.tracked = false;
 }
 
 void Pump::Publish() {
@@ -452,7 +473,7 @@ void Pump::Publish() {
   }
   batch_.clear();
   batchData_.clear();
-  if (call) {
+  if (call && !silent_.load()) {
     tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function cb) { Deliver(env, cb); });
   }
 }
@@ -463,11 +484,12 @@ void Pump::Run() {
   epoll_event evs[128];
   bool running = true;
   while (running) {
-    int n = epoll_wait(epfd_, evs, 128, -1);
+    int n = epoll_wait(epfd_, evs, 128, acceptPaused_ ? kAcceptRetryMs : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (acceptPaused_ && std::chrono::steady_clock::now() >= acceptRetryAt_) ResumeAccepting();
     for (int i = 0; i < n && running; i++) {
       uint64_t tag = evs[i].data.u64;
       if (tag == kWakeTag) {
@@ -579,13 +601,25 @@ void Pump::AcceptAll() {
     int fd = accept4(listenfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) {
-        if (err == EINTR || err == ECONNABORTED) continue;
-        return;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      // The connection's own trouble, passed on by accept(2), which says to retry.
+      if (err == EINTR || err == ECONNABORTED || err == EPROTO || err == ENETDOWN || err == ENOPROTOOPT ||
+          err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP || err == ENETUNREACH) {
+        continue;
       }
-      // Out of descriptors: stop asking (level-triggered epoll would spin) until a connection closes.
       Emit(kListenError, 0, err);
+      if ((err == EMFILE || err == ENFILE) && reservefd_ >= 0) {
+        // Refuse this one client visibly (it sees the close) rather than leave it waiting.
+        close(reservefd_);
+        int refused = accept4(listenfd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (refused >= 0) close(refused);
+        reservefd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (refused >= 0 && reservefd_ >= 0) continue;
+      }
+      // Level-triggered epoll would report the listener again at once: leave it out for a while
+      // (or until a connection closes and frees a descriptor).
       acceptPaused_ = true;
+      acceptRetryAt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcceptRetryMs);
       epoll_ctl(epfd_, EPOLL_CTL_DEL, listenfd_, nullptr);
       return;
     }
@@ -696,7 +730,7 @@ void Pump::WriteOut(Conn& c) {
       size_t rest = front.left();
       if (left >= rest) {
         left -= rest;
-        if (front.lent != nullptr) batch_.push_back(Event{kReleased, static_cast<double>(c.id), 1, 0, nullptr, front.lent});
+        if (front.tracked) batch_.push_back(Event{kReleased, static_cast<double>(c.id), 1, 0, nullptr, front.lent});
         c.out.pop_front();
       } else {
         front.offset += left;
@@ -759,13 +793,17 @@ void Pump::CloseConn(Conn& c, int err) {
   auto it = conns_.find(c.id);
   dead_.push_back(std::move(it->second));
   conns_.erase(it);
-  if (acceptPaused_ && listenfd_ >= 0) {
-    acceptPaused_ = false;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kListenTag;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, listenfd_, &ev);
-  }
+  ResumeAccepting();
+}
+
+void Pump::ResumeAccepting() {
+  if (!acceptPaused_ || listenfd_ < 0) return;
+  acceptPaused_ = false;
+  if (reservefd_ < 0) reservefd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenTag;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, listenfd_, &ev);
 }
 
 }  // namespace thttp

@@ -15,6 +15,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -50,7 +51,7 @@ enum EventKind : int {
   kError = 6,      // a: errno (a kClose follows)
   kListenError = 7,   // a: errno (accept failed: EMFILE and the like); accepting pauses until a close
   kListenClosed = 8,  // the listening socket is closed
-  kReleased = 9,      // a lent Buffer is no longer read; a: 1 when all of it was sent, 0 when dropped
+  kReleased = 9,      // a held answer has gone (a: 1) or was dropped (a: 0); a lent Buffer is free
 };
 
 struct Event {
@@ -59,7 +60,7 @@ struct Event {
   double a;
   double b;
   std::shared_ptr<Shared> shared;  // kAccept only
-  napi_ref lent = nullptr;         // kReleased only: deleted on the JS thread
+  napi_ref lent = nullptr;         // kReleased only (may be null): deleted on the JS thread
 };
 
 // Bytes to send: a copy (strings), or a Buffer JS lent us, kept alive by a reference until sent:
@@ -70,6 +71,7 @@ struct Chunk {
   size_t size = 0;    // whole length
   size_t offset = 0;  // already sent
   napi_ref lent = nullptr;
+  bool tracked = false;  // a kReleased event reports it sent or dropped (always, when lent)
   const char* next() const { return (lentData != nullptr ? lentData : copy.data()) + offset; }
   size_t left() const { return size - offset; }
 };
@@ -121,6 +123,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   void FlushCommands();
   void Deliver(Napi::Env env, Napi::Function callback);
   void StopThread();
+  void Halt();
 
   // I/O thread
   void Run();
@@ -131,6 +134,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   void WriteOut(Conn& c);
   void SetInterest(Conn& c);
   void CloseConn(Conn& c, int err);
+  void ResumeAccepting();
   void Drop(uint64_t id, Chunk& chunk);
   void Emit(int kind, uint64_t id, double a = 0, double b = 0, std::shared_ptr<Shared> shared = nullptr);
   void Publish();
@@ -146,9 +150,12 @@ class Pump : public Napi::ObjectWrap<Pump> {
   int epfd_ = -1;
   int wakefd_ = -1;
   int listenfd_ = -1;
+  int reservefd_ = -1;
   bool started_ = false;
   bool stopped_ = false;
   bool released_ = false;
+  // Set by Halt(): the thread-safe function is (being) finalised; the thread must not call it.
+  std::atomic<bool> silent_{false};
 
   // JS thread only
   std::unordered_map<uint64_t, std::shared_ptr<Shared>> jsConns_;
@@ -172,6 +179,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   uint64_t nextId_ = 2;
   bool acceptPaused_ = false;
+  std::chrono::steady_clock::time_point acceptRetryAt_;
   std::vector<Event> batch_;
   std::string batchData_;
   std::vector<uint64_t> touched_;

@@ -16,7 +16,7 @@ export const enum PumpEvent {
   Error = 6,
   ListenError = 7,
   ListenClosed = 8,
-  /** A lent Buffer is free again; a: 1 when it was sent whole, 0 when the socket died first. */
+  /** A held answer (WriteResult.Held) has gone (a: 1) or was dropped (a: 0); a lent Buffer is free. */
   Released = 9,
 }
 
@@ -26,20 +26,27 @@ export const enum WriteResult {
   Queued = 1,
   /** The queue is at or over its high-water mark: a Drain event follows. */
   OverHighWater = 2,
-  /** The Buffer body is held, not copied, until its Released event. */
-  Lent = 4,
+  /**
+   * One Released event will say when the answer has gone or was dropped: a Buffer body is lent, not
+   * copied, until then; with `track`, a copied answer is followed the same way.
+   */
+  Held = 4,
   /** The socket is dead: nothing was or will be sent (its Close event follows). */
   Failed = 8,
 }
 
 export interface NativePump {
-  /** Binds and listens (numeric address), starts the I/O thread; returns the bound port. Throws an Error with `errno`. */
-  listen(address: string, port: number, ipv6: boolean, backlog: number): number;
+  /**
+   * Binds and listens (numeric address), starts the I/O thread; returns the bound port. Throws an
+   * Error with `errno`. onEvents(meta, data) gets every batch: meta holds [kind, id, a, b] per
+   * event (PumpEvent); data events are data[a, a + b).
+   */
+  listen(address: string, port: number, ipv6: boolean, backlog: number, onEvents: (meta: Float64Array, data: Buffer) => void): number;
   /**
    * Sends one answer: `head` as Latin-1, then `body` (a string as UTF-8). When nothing of the
    * connection is queued it is sent at once from this thread; the rest is queued (WriteResult).
    */
-  write(id: number, head: string, body: string | Buffer | undefined): number;
+  write(id: number, head: string, body: string | Buffer | undefined, track: boolean): number;
   end(id: number): void;
   destroy(id: number): void;
   pause(id: number): void;
@@ -55,8 +62,7 @@ export interface NativePump {
 }
 
 export interface NativePumpAddon {
-  /** onEvents(meta, data): meta holds [kind, id, a, b] per event (PumpEvent); data events are data[a, a + b). */
-  Pump: new (onEvents: (meta: Float64Array, data: Buffer) => void) => NativePump;
+  Pump: new () => NativePump;
 }
 
 let loaded: NativePumpAddon | null | undefined;

@@ -28,7 +28,7 @@ export class PumpListener {
     private readonly accepted: (wire: Wire) => void,
     private readonly failed: (err: Error, wire: Wire | undefined) => void,
   ) {
-    this.pump = new addon.Pump((meta, data) => this.deliver(meta, data));
+    this.pump = new addon.Pump();
   }
 
   /** Resolves to the bound address; rejects with the errno error node:net would give. */
@@ -38,7 +38,7 @@ export class PumpListener {
     const ipv6 = isIP(address) === 6;
     let boundPort: number;
     try {
-      boundPort = this.pump.listen(address, port, ipv6, BACKLOG);
+      boundPort = this.pump.listen(address, port, ipv6, BACKLOG, (meta, data) => this.deliver(meta, data));
     } catch (error) {
       const errno = (error as { errno?: number }).errno;
       throw typeof errno === 'number' ? errnoException(errno, 'listen', `${address}:${port}`) : error;
@@ -156,8 +156,8 @@ export class PumpWire implements Wire {
   listener: WireListener | undefined;
   private gone = false;
   private peer: string | undefined;
-  /** One entry per lent Buffer in flight, in order: its `sent`, if any. */
-  private readonly lent: ((() => void) | undefined)[] = [];
+  /** One entry per held answer in flight (WriteResult.Held), in order: its `sent`, if any. */
+  private readonly held: ((() => void) | undefined)[] = [];
 
   constructor(
     private readonly owner: PumpListener,
@@ -179,50 +179,48 @@ export class PumpWire implements Wire {
 
   send(head: string, body: string | Buffer | undefined, sent?: () => void): boolean {
     if (this.gone) return false;
-    const state = this.owner.native.write(this.id, head, body);
+    const state = this.owner.native.write(this.id, head, body, sent !== undefined);
     if ((state & WriteResult.Queued) !== 0) this.owner.queueFlush();
-    // A lent Buffer waits for its release; otherwise nothing of the caller's is held (all sent, or
-    // a string copied) and `sent` may run, still after this call returns as a socket's callback does.
-    if ((state & WriteResult.Lent) !== 0) this.lent.push(sent);
+    // Held: the pump reports when the answer has gone (a lent Buffer is free then). Otherwise it was
+    // all sent at once, still after this call returns as a socket's write callback runs.
+    if ((state & WriteResult.Held) !== 0) this.held.push(sent);
     else if (sent !== undefined && (state & WriteResult.Failed) === 0) queueMicrotask(sent);
     return (state & WriteResult.OverHighWater) === 0;
   }
 
-  /** The oldest lent Buffer is free again. */
+  /** The oldest held answer has gone (`whole`) or was dropped. */
   released(whole: boolean): void {
-    const sent = this.lent.shift();
+    const sent = this.held.shift();
     if (whole && !this.gone) sent?.();
   }
 
   end(): void {
-    if (this.gone) return;
-    this.owner.native.end(this.id);
-    this.owner.queueFlush();
+    this.command('end');
   }
 
   destroy(): void {
-    if (this.gone) return;
+    this.command('destroy');
     this.gone = true;
-    this.owner.native.destroy(this.id);
-    this.owner.queueFlush();
   }
 
   pause(): void {
-    if (this.gone) return;
-    this.owner.native.pause(this.id);
-    this.owner.queueFlush();
+    this.command('pause');
   }
 
   resume(): void {
+    this.command('resume');
+  }
+
+  private command(name: 'end' | 'destroy' | 'pause' | 'resume'): void {
     if (this.gone) return;
-    this.owner.native.resume(this.id);
+    this.owner.native[name](this.id);
     this.owner.queueFlush();
   }
 
-  /** The pump closed the socket (every lent Buffer has been released before). */
+  /** The pump closed the socket (every held answer has been released before). */
   closed(): void {
     this.gone = true;
-    this.lent.length = 0;
+    this.held.length = 0;
     this.listener?.onClose();
   }
 }

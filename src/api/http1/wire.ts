@@ -12,8 +12,8 @@ export interface Wire {
   /**
    * Queues one answer: `head` (Latin-1) then `body` (a string is UTF-8), sent together. False when
    * the queue is at or over its high-water mark: onDrain follows once it empties. `sent` runs once
-   * the bytes have left the caller's hands (a lent body buffer may be reused), not when the socket
-   * died first.
+   * the answer has been handed to the kernel (a lent body buffer may then be reused), not when the
+   * socket died first.
    */
   send(head: string, body: string | Buffer | undefined, sent?: () => void): boolean;
   /** Ends our side once what is queued has gone; input is still delivered until the peer's end. */

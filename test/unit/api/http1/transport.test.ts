@@ -202,3 +202,70 @@ describe('the native transport under load it cannot take yet', () => {
     expect(biggest).toBeLessThanOrEqual(4 * 1024 * 1024 + 64 * 1024);
   }, 20_000);
 });
+
+describe.each(['native', 'node'] as const)('%s transport, in a server process of its own', (transport) => {
+  /** Starts `body` (a module; `Http1Server` and `transport` in scope) in a child; resolves to its port and its output lines. */
+  async function child(body: string, shell = ''): Promise<{ port: number; lines: string[]; proc: import('node:child_process').ChildProcess }> {
+    const code = `import { Http1Server } from './dist/src/api/http1/index.js'; const transport = '${transport}';\n${body}`;
+    const { spawn } = await import('node:child_process');
+    const proc = spawn('sh', ['-c', `${shell} exec "$0" --input-type=module -e "$1"`, process.execPath, code], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.trim().split('\n')));
+    while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
+    return { port: Number(lines[0]), lines, proc };
+  }
+
+  it('out of descriptors, closes the clients it cannot take, and takes them again once some are free', async () => {
+    const { port, lines, proc } = await child(
+      `const fs = await import('node:fs');
+      const s = new Http1Server((ex) => ex.respond(200, [], 'hi'), { transport });
+      console.log((await s.listen(0)).port);
+      const fill = [];
+      process.stdin.once('data', () => {
+        try { for (;;) fill.push(fs.openSync('/dev/null', 'r')); } catch { console.log('full'); }
+        process.stdin.once('data', () => { for (const fd of fill) fs.closeSync(fd); console.log('freed'); process.stdin.once('data', async () => { await s.close(); process.exit(0); }); });
+      });`,
+      'ulimit -n 256;',
+    );
+    const until = async (line: string): Promise<void> => {
+      while (!lines.includes(line)) await new Promise((r) => setTimeout(r, 10));
+    };
+    proc.stdin?.write('fill\n');
+    await until('full');
+    // Answered by a close (no descriptor to serve it), not left waiting.
+    const refused = await Promise.race([exchange(port, [Buffer.from('GET / HTTP/1.1\r\nHost: h\r\n\r\n')]).catch(() => 'reset'), new Promise((r) => setTimeout(() => r('waiting'), 3000))]);
+    expect(['', 'reset']).toContain(refused);
+    proc.stdin?.write('free\n');
+    await until('freed');
+    expect(await exchange(port, [Buffer.from('GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')])).toMatch(/^HTTP\/1.1 200 OK[\s\S]*\r\n\r\nhi$/);
+    proc.stdin?.write('stop\n');
+    await new Promise((r) => proc.once('exit', r));
+  }, 20_000);
+
+  it('does not call `sent` for an answer to a client that reset while the server was busy', async () => {
+    const { port, lines, proc } = await child(
+      `const s = new Http1Server((ex) => {
+        if (ex.target === '/block') { const until = Date.now() + 600; while (Date.now() < until); ex.respond(200, [], 'ok'); return; }
+        ex.respond(200, [], Buffer.alloc(100_000, 'x'), () => console.log('sent ' + ex.target));
+      }, { transport });
+      console.log((await s.listen(0)).port);
+      process.stdin.once('data', async () => { await s.close(); console.log('closed'); process.exit(0); });`,
+    );
+    const blocker = exchange(port, [Buffer.from('GET /block HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')]);
+    await new Promise((r) => setTimeout(r, 100));
+    // Sent while the server's JS thread is blocked, then reset: its answer has nowhere to go.
+    const dead = net.connect(port, '127.0.0.1');
+    dead.on('error', () => {});
+    await new Promise((r) => dead.once('connect', r));
+    dead.write('GET /dead HTTP/1.1\r\nHost: h\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    dead.resetAndDestroy();
+    expect(await blocker).toMatch(/\r\n\r\nok$/);
+    // A live client's answer does report `sent`.
+    expect(await exchange(port, [Buffer.from('GET /live HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')])).toMatch(/^HTTP\/1.1 200/);
+    proc.stdin?.write('stop\n');
+    await new Promise((r) => proc.once('exit', r));
+    expect(lines.filter((l) => l.startsWith('sent '))).toEqual(['sent /live']);
+    expect(lines).toContain('closed');
+  }, 20_000);
+});
