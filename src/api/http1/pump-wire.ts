@@ -155,6 +155,7 @@ export class PumpListener {
 export class PumpWire implements Wire {
   listener: WireListener | undefined;
   private gone = false;
+  private ended = false;
   private peer: string | undefined;
   /** One entry per held answer in flight (WriteResult.Held), in order: its `sent`, if any. */
   private readonly held: ((() => void) | undefined)[] = [];
@@ -178,7 +179,8 @@ export class PumpWire implements Wire {
   }
 
   send(head: string, body: string | Buffer | undefined, sent?: () => void): boolean {
-    if (this.gone) return false;
+    // Nothing may follow end(): it would be dropped out of turn with the answers still queued.
+    if (this.gone || this.ended) return false;
     const state = this.owner.native.write(this.id, head, body, sent !== undefined);
     if ((state & WriteResult.Queued) !== 0) this.owner.queueFlush();
     // Held: the pump reports when the answer has gone (a lent Buffer is free then). Otherwise it was
@@ -196,6 +198,7 @@ export class PumpWire implements Wire {
 
   end(): void {
     this.command('end');
+    this.ended = true;
   }
 
   destroy(): void {

@@ -104,34 +104,34 @@ export class Http1Server implements AsyncDisposable {
   }
 
   /** Listens on host:port (port 0 picks one) and resolves to the bound address. */
-  listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
-    if (this.stopping) return Promise.reject(new Http1ServerError('ERR_HTTP1_SERVER_CLOSED', 'The server has been closed.'));
-    const failed = (err: NodeJS.ErrnoException): Http1ServerError =>
-      new Http1ServerError('ERR_HTTP1_LISTEN', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err });
-    const started = (): void => {
-      this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
-    };
+  async listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    const closed = (): Http1ServerError => new Http1ServerError('ERR_HTTP1_SERVER_CLOSED', 'The server has been closed.');
+    if (this.stopping) throw closed();
     const listener = this.listener;
-    if (listener instanceof PumpListener) {
-      return listener.listen(port, host).then(
-        (address) => {
-          started();
-          return address;
-        },
-        (err: NodeJS.ErrnoException) => {
-          throw failed(err);
-        },
-      );
+    let address: AddressInfo;
+    try {
+      address =
+        listener instanceof PumpListener
+          ? await listener.listen(port, host)
+          : await new Promise<AddressInfo>((resolve, reject) => {
+              listener.once('error', reject);
+              listener.listen(port, host, () => {
+                listener.off('error', reject);
+                resolve(listener.address() as AddressInfo);
+              });
+            });
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      throw new Http1ServerError('ERR_HTTP1_LISTEN', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err });
     }
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(failed(err));
-      listener.once('error', onError);
-      listener.listen(port, host, () => {
-        listener.off('error', onError);
-        started();
-        resolve(listener.address() as AddressInfo);
-      });
-    });
+    if (this.stopping) {
+      // close() ran while the host name was being looked up: it found nothing listening yet.
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      if (listener instanceof PumpListener) listener.stopIfIdle();
+      throw closed();
+    }
+    this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
+    return address;
   }
 
   /** The bound address, or undefined when not listening. */

@@ -272,6 +272,14 @@ describe.each(['native', 'node'] as const)('%s transport', (transport) => {
       expect(server.close()).toBe(closing);
     });
 
+    it('does not listen when closed while its host name was being looked up', async () => {
+      const server = new Http1Server(echo, { transport });
+      const listening = server.listen(0, 'localhost');
+      await server.close();
+      await expect(listening).rejects.toMatchObject({ code: 'ERR_HTTP1_SERVER_CLOSED' });
+      expect(server.address()).toBeUndefined();
+    });
+
     it('closes with await using', async () => {
       let port = 0;
       {
