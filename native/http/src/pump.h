@@ -32,8 +32,8 @@ struct Shared {
   explicit Shared(std::string peer) : remoteAddress(std::move(peer)) {}
   // Immutable after accept.
   const std::string remoteAddress;
-  // Answer bytes queued by JS and not yet taken by the kernel: write() returns false at or above
-  // the high-water mark, as net.Socket's does, and a 'drain' event follows once it reaches zero.
+  // Answer bytes queued by JS and not yet taken by the kernel: write() says kOverHighWater at or
+  // above the high-water mark, and a kDrain event follows once it reaches zero.
   std::atomic<int64_t> queued{0};
   std::atomic<bool> needDrain{false};
   // The descriptor, for the JS thread's direct sends; -1 once the I/O thread has closed it (under
@@ -46,10 +46,10 @@ enum EventKind : int {
   kAccept = 1,     // a: 0
   kData = 2,       // a: offset into the batch's data, b: length
   kEnd = 3,        // the peer sent FIN
-  kDrain = 4,      // queued answer bytes reached zero after write() returned false
+  kDrain = 4,      // queued answer bytes reached zero after write() said kOverHighWater
   kClose = 5,      // the descriptor is closed; a: 1 when an error closed it
   kError = 6,      // a: errno (a kClose follows)
-  kListenError = 7,   // a: errno (accept failed: EMFILE and the like); accepting pauses until a close
+  kListenError = 7,   // a: errno (accept failed: EMFILE and the like; see AcceptAll for what follows)
   kListenClosed = 8,  // the listening socket is closed
   kReleased = 9,      // a held answer has gone (a: 1) or was dropped (a: 0); a lent Buffer is free
 };
