@@ -87,9 +87,13 @@ Pump::~Pump() {
 
 // Stops and joins the I/O thread without JS: for environment teardown, where the thread-safe
 // function is finalised (and must not be called again) before or instead of stop().
-void Pump::Halt() {
+void Pump::Halt() { Join(true); }
+
+// Queues kStop behind every command already handed over, wakes the thread and joins it. `silent`:
+// the thread must not call the thread-safe function on its way out.
+void Pump::Join(bool silent) {
   if (!started_ || stopped_) return;
-  silent_.store(true);
+  if (silent) silent_.store(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
     commands_.push_back(Command{kStop, 0, Chunk()});
@@ -359,18 +363,14 @@ Napi::Value Pump::Stop(const Napi::CallbackInfo& info) {
 
 void Pump::StopThread() {
   if (!started_ || stopped_) return;
-  Command_(kStop, 0);
+  // What JS queued goes first: the thread sends it, then stops.
   FlushCommands();
-  stopped_ = true;
-  if (thread_.joinable()) thread_.join();
+  Join(false);
   // Commands the thread never took: their lent Buffers are ours to let go.
   for (auto& cmd : commands_) {
     if (cmd.chunk.lent != nullptr) napi_delete_reference(Env(), cmd.chunk.lent);
   }
   commands_.clear();
-  close(epfd_);
-  close(wakefd_);
-  if (reservefd_ >= 0) close(reservefd_);
   jsConns_.clear();
   // The finaliser runs on the JS thread after the last queued delivery: only then may this object go.
   tsfn_.Release();
@@ -410,6 +410,7 @@ void Pump::Deliver(Napi::Env env, Napi::Function callback) {
   if (events.empty()) return;
   Napi::Float64Array meta = Napi::Float64Array::New(env, events.size() * 4);
   double* m = meta.Data();
+  int requests = 0;
   for (size_t i = 0; i < events.size(); i++) {
     const Event& e = events[i];
     m[i * 4] = e.kind;
@@ -418,11 +419,10 @@ void Pump::Deliver(Napi::Env env, Napi::Function callback) {
     m[i * 4 + 3] = e.b;
     uint64_t id = static_cast<uint64_t>(e.id);
     if (e.kind == kAccept) jsConns_.emplace(id, e.shared);
+    else if (e.kind == kData) requests++;
     else if (e.kind == kReleased && e.lent != nullptr) napi_delete_reference(env, e.lent);
   }
   Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, data.data(), data.size());
-  int requests = 0;
-  for (const Event& e : events) requests += e.kind == kData ? 1 : 0;
   soleRequest_ = requests <= 1;
   delivering_ = true;
   try {

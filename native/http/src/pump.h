@@ -124,6 +124,7 @@ class Pump : public Napi::ObjectWrap<Pump> {
   void Deliver(Napi::Env env, Napi::Function callback);
   void StopThread();
   void Halt();
+  void Join(bool silent);
 
   // I/O thread
   void Run();

@@ -1,8 +1,8 @@
-import os from 'node:os';
+import util from 'node:util';
 
 /** An Error shaped as node:net's system errors are (`code`, `errno`, `syscall`), from an errno number. */
 export function errnoException(errno: number, syscall: string, address?: string): NodeJS.ErrnoException {
-  const code = Object.entries(os.constants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  const code = util.getSystemErrorName(-errno);
   const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}${address === undefined ? '' : ` ${address}`}`);
   err.code = code;
   err.errno = -errno;

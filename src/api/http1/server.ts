@@ -93,10 +93,7 @@ export class Http1Server implements AsyncDisposable {
         wire?.destroy();
       });
     } else {
-      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-        socket.setNoDelay(true);
-        accept(new NetWire(socket));
-      });
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(new NetWire(socket)));
       // Accept failures (EMFILE…) after listening must not throw out of the event loop.
       server.on('error', (err) => logger.error({ err }, 'http server error'));
       this.listener = server;
